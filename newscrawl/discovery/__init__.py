@@ -1,0 +1,1 @@
+"""Pure functions that find article URLs: sitemaps, feeds, and page/URL heuristics."""

@@ -1,0 +1,53 @@
+"""Article extraction: one page in, one clean Article out.
+
+The spiders call the same function, so `newscrawl.extract(html, url)` gives exactly
+what a crawl would store (less the crawl-time fields site and date_downloaded).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from newscrawl.extraction.body import extract_body
+from newscrawl.extraction.document import Document, parse_document
+from newscrawl.extraction.metadata import extract_metadata
+from newscrawl.extraction.rules import ExtractionRules
+from newscrawl.items import Article
+
+__all__ = ["extract", "extract_document", "ExtractionRules", "parse_document"]
+
+# trafilatura logs a WARNING for every page it finds no article in; our spiders count those.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+def extract(
+    html: bytes | str | None,
+    url: str = "",
+    *,
+    encoding: str | None = None,
+    rules: ExtractionRules | None = None,
+) -> Article:
+    """Extract an Article from a page's HTML. Never raises; a page without an article
+    gives an Article with an empty body and `extraction_problem` saying why."""
+    return extract_document(parse_document(html, url, encoding), rules)
+
+
+def extract_document(doc: Document, rules: ExtractionRules | None = None) -> Article:
+    from newscrawl.loaders import ArticleLoader  # loaders import dates from this package
+
+    metadata = extract_metadata(doc, rules)
+    body = extract_body(doc, rules, headline=metadata.get("headline"))
+    loader = ArticleLoader()
+    loader.add_value("url", doc.url or None)
+    loader.add_value("canonical_url", metadata.get("canonical_url"))
+    for name in ("headline", "description", "in_language", "section", "main_image"):
+        loader.add_value(name, metadata.get(name))
+    loader.add_value("authors", metadata.get("authors") or [])
+    loader.add_value("tags", metadata.get("tags") or [])
+    for name in ("date_published", "date_modified"):
+        raw = metadata.get(f"{name}_raw")
+        loader.add_value(name, raw)
+        loader.add_value(f"{name}_raw", raw)
+    loader.add_value("article_body", body.text)
+    loader.add_value("extraction_problem", body.problem)
+    return loader.load_item()

@@ -1,0 +1,197 @@
+"""Byline cleaning: turn "By Jane Doe and John Roe, Reuters | Updated 7 Dec 2021" into names.
+
+``parse_byline(text, site_names)`` returns a deduplicated list of people or agencies.
+It strips the "By" prefix, e-mails, handles, URLs, dates, job titles ("Political
+Editor") and the publisher's own name, then splits on "and", "&", commas, "|", ";".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# "By", "Written by", "Words by", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Автор".
+_BY_PREFIX = re.compile(
+    r"^(?:(?:written|words|reported|posted|story|text|photos?|reporting|compiled|edited|analysis|opinion|"
+    r"commentary|interview|review|published|report|article|column)\s+)?"
+    r"(?:by|von|por|par|di|door|av|af|от|автор)\s*[:\-–]?\s+|^by:?\s*|"
+    r"^(?:текст|автор|author|authors|autor|auteur|autore|written by|reporter)\s*:\s*",
+    re.I,
+)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"(?<!\w)@\w+")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_TEXT = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|"
+    r"\b\d{4}-\d{2}-\d{2}(?:T[\d:.+\-Z]+)?|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|"
+    r"\b\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?(?:\s*[A-Z]{2,4}\b)?|"
+    r"\b(?:updated|published|posted|last modified|modified)\b.*$",
+    re.I,
+)
+# Split between several names. " and " / " & " / " with " inside one clause, and separators.
+_SEPARATORS_KEEP = re.compile(r"(\s*(?:[,;|/•·]|\band\b|\bund\b|\by\b|\bet\b|&|\bwith\b|\n)\s*)", re.I)
+
+# Job titles: a chunk made only of these words is a role, not a name.
+_ROLE_WORDS = frozenset(
+    """
+    editor editors reporter reporters correspondent correspondents writer writers columnist contributor
+    contributors contributing staff senior chief deputy associate assistant managing executive political
+    politics business economics economy science health technology tech sports sport news foreign home
+    affairs diplomatic security defence defense royal entertainment culture arts music film showbiz
+    environment climate education legal crime investigations investigative data digital online social
+    media consumer travel food fashion lifestyle money markets finance financial personal city us uk
+    world international europe european africa asia america washington london correspondent. bureau
+    head producer presenter anchor host photographer analyst commentator critic reviewer blogger
+    intern freelance freelancer special guest author journalist journalists desk team at of for the
+    in and a an mailonline online.com national ap pa afp correspondent-at-large editor-at-large
+    at-large nation state local metro regional breaking general wire wires staffer
+    """.split()
+)
+# A chunk ending in one of these is a job title ("AP National Security Writer"), or ends with one
+# ("Tom Gillespie News reporter"): the trailing run of role words is cut off.
+_ROLE_NOUNS = frozenset(
+    """editor editors reporter reporters correspondent correspondents writer writers columnist contributor
+    contributors producer presenter anchor host photographer analyst commentator critic reviewer blogger
+    intern freelancer journalist journalists staff staffer editor-at-large correspondent-at-large desk team
+    """.split()
+)
+# Names that are never an author on their own.
+_GENERIC_NAMES = frozenset(
+    """admin administrator staff editor editors guest anonymous unknown none null undefined author
+    user webmaster newsroom redaktion redacción redação desk team contributor reporter editorial
+    гость""".split()
+)
+_MAX_NAME_WORDS = 6
+_FOR_OUTLET = re.compile(r"\s+(?:for|from|at)\s+.*$", re.I)
+
+
+def _clean_spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _normalise_key(name: str) -> str:
+    return re.sub(r"[^\w]+", "", name.casefold())
+
+
+def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
+    """Names in one byline string; [] when it holds no name."""
+    if not text:
+        return []
+    text = _clean_spaces(text.replace("\u00a0", " "))
+    if not text:
+        return []
+    text = _EMAIL.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _HANDLE.sub(" ", text)
+    text = _DATE_TEXT.sub(" ", text)
+    text = _BY_PREFIX.sub("", text.strip(" :-–—|,"))
+    site_keys = {_normalise_key(name) for name in site_names if name}
+    site_keys.discard("")
+    names: list[str] = []
+    after_outlet = False  # "By Nada Tawfik, BBC News, New York": what follows the outlet is a place
+    for separator, chunk in _split_with_separators(text):
+        if after_outlet and separator == ",":
+            continue
+        chunk = _BY_PREFIX.sub("", chunk.strip(" :-–—.()[]\"'")).strip(" :-–—.()[]\"'")
+        chunk = _FOR_OUTLET.sub("", chunk)  # "Jane Doe for MailOnline"
+        name, was_outlet = _clean_name(chunk, site_keys)
+        after_outlet = after_outlet or was_outlet
+        if name:
+            names.append((separator, name))
+    # "Jane Doe and John Roe, Reuters": an agency after named people is their employer.
+    has_person = any(not _is_agency(name) for _, name in names)
+    kept = [name for separator, name in names if not (has_person and separator == "," and _is_agency(name))]
+    return dedupe_names(kept)
+
+
+def _is_agency(name: str) -> bool:
+    return _normalise_key(name) in _AGENCY_KEYS
+
+
+def _split_with_separators(text: str) -> list[tuple[str, str]]:
+    """[(separator before the chunk, chunk)]; the first chunk has separator ''."""
+    pieces = _SEPARATORS_KEEP.split(text)
+    result = [("", pieces[0])]
+    for index in range(1, len(pieces) - 1, 2):
+        result.append((pieces[index].strip().lower(), pieces[index + 1]))
+    return result
+
+
+def clean_author_name(name: str | None, site_names: Iterable[str] = ()) -> str | None:
+    """One name from structured data (JSON-LD, meta): cleaned, or None when it is not a name."""
+    if not name or not isinstance(name, str):
+        return None
+    names = parse_byline(name, site_names)
+    # A structured name like "Doe, Jane" would be split; keep it whole when it has no "and".
+    if len(names) == 2 and "," in name and " and " not in name and all(" " not in n for n in names):
+        return f"{names[1]} {names[0]}"
+    return names[0] if len(names) == 1 else (", ".join(names) if names else None)
+
+
+def dedupe_names(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    unique: list[str] = []
+    for name in names:
+        key = _normalise_key(name)
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(name)
+    return unique
+
+
+def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
+    """(the name in one chunk or None, whether the chunk was the outlet's own name)."""
+    chunk = _clean_spaces(chunk)
+    if not chunk or len(chunk) < 2 or any(ch.isdigit() for ch in chunk):
+        return None, False
+    words = chunk.split()
+    # A trailing outlet name glued to the name: "Kevin McCoy USA TODAY".
+    for cut in range(1, min(4, len(words))):
+        if _normalise_key(" ".join(words[-cut:])) in site_keys and len(words) - cut >= 2:
+            words = words[:-cut]
+            break
+    if _is_outlet(words, site_keys):
+        return None, True
+    if _normalise_key(" ".join(words)) in _AGENCY_KEYS:
+        return " ".join(words), False
+    lowered = [w.casefold().strip(".,") for w in words]
+    if lowered[-1] in _ROLE_NOUNS or (len(lowered) > 1 and lowered[-1] in _ROLE_WORDS and lowered[-2] in _ROLE_NOUNS):
+        # Cut the job title off the end; what is left (if anything) is the name.
+        while lowered and lowered[-1] in _ROLE_WORDS:
+            lowered.pop()
+            words = words[:-1]
+        if len(words) < 2:
+            return None, False
+    if all(w in _ROLE_WORDS for w in lowered):
+        return None, False
+    if len(words) > _MAX_NAME_WORDS:
+        return None, False
+    name = " ".join(words)
+    if name.casefold() in _GENERIC_NAMES or not any(ch.isalpha() for ch in name):
+        return None, False
+    if name.isupper() and len(words) >= 2:  # "ROBERT BURNS" -> "Robert Burns"; "PTI" stays
+        name = name.title()
+    return name, False
+
+
+def _is_outlet(words: list[str], site_keys: set[str]) -> bool:
+    """The site itself, or the site plus desk words: 'BBC News', 'Telegraph Sport', 'Jerusalem Post Staff'."""
+    key = _normalise_key(" ".join(words))
+    if key in site_keys or any(key == site + "com" or key == site + "couk" for site in site_keys):
+        return True
+    for cut in range(1, len(words)):
+        head, tail = words[:cut], words[cut:]
+        head_key = _normalise_key(" ".join(head))
+        if head_key in site_keys and all(w.casefold() in _ROLE_WORDS or w.casefold() in _DESK_WORDS for w in tail):
+            return True
+    return False
+
+
+# News agencies: a byline of their own ("By Press Association"), or an employer after names.
+_AGENCY_KEYS = frozenset(
+    "reuters associatedpress theassociatedpress ap afp agencefrancepresse pa pressassociation pamedia "
+    "thepressassociation pti ani ians dpa efe ansa upi xinhua tass bloomberg aap cp thecanadianpress "
+    "canadianpress agencies newsagencies".split()
+)
+_DESK_WORDS = frozenset("sport sports news staff reporters reporter team desk online digital wire".split())

@@ -1,0 +1,125 @@
+"""Article body extraction: site rule when one matches, else the general extractor.
+
+The general path works on a private copy of the parsed tree (``doc.tree`` is shared
+with metadata extraction and must stay intact): news cleanup prunes captions and
+teaser sidebars, trafilatura's main extractor proposes the body, readability steps in
+when that looks too short, and the block cleanup drops headline, bylines and promos.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass
+
+from newscrawl.extraction import boilerplate
+from newscrawl.extraction.candidates import readability_blocks, trafilatura_blocks
+from newscrawl.extraction.document import Document
+from newscrawl.extraction.headlines import headline_candidates
+from newscrawl.extraction.rules import ExtractionRules
+from newscrawl.extraction.text import Block, blocks, shingle_overlap
+
+logger = logging.getLogger(__name__)
+
+SHORT_BODY_CHARS = 1500  # below this, ask readability for a second opinion
+MIN_BODY_CHARS = 250  # below this, trafilatura's body is taken as a miss
+MAX_EXTENSION = 2.5  # readability may extend trafilatura's body up to this factor
+
+
+@dataclass
+class BodyResult:
+    text: str  # one paragraph per line, "" when nothing found
+    problem: str | None  # why text is empty; None when text was found
+    method: str  # "site-rule", "general" or "none"
+
+
+def extract_body(doc: Document, rules: ExtractionRules | None = None, headline: str | None = None) -> BodyResult:
+    """The article text of ``doc``. Never raises."""
+    if doc is None or getattr(doc, "tree", None) is None:
+        return BodyResult("", getattr(doc, "problem", None) or "empty", "none")
+    try:
+        headlines = headline_candidates(doc.tree, headline)
+        if rules is not None and rules.body_selector:
+            found = _site_rule_blocks(doc, rules)
+            if found is not None:
+                return _result(boilerplate.clean_blocks(found, headlines), "site-rule")
+        return _result(boilerplate.clean_blocks(_general_blocks(doc, rules), headlines), "general")
+    except Exception:  # never raise: a bad page must not stop the crawl
+        logger.exception("body extraction failed: %s", doc.url)
+        return BodyResult("", "error", "none")
+
+
+def _result(found: list[Block], method: str) -> BodyResult:
+    text = "\n".join(block.text for block in found)
+    if not text.strip():
+        return BodyResult("", "no-article", method)
+    return BodyResult(text, None, method)
+
+
+def _site_rule_blocks(doc: Document, rules: ExtractionRules) -> list[Block] | None:
+    """Blocks of the element matched by ``rules.body_selector``; None when nothing matches."""
+    matches = _select(doc.tree, rules.body_selector)
+    if not matches:
+        return None
+    element = copy.deepcopy(matches[0])
+    _apply_site_cleanup(element, rules)
+    boilerplate.prune_tree(element)
+    return blocks(element)
+
+
+def _general_blocks(doc: Document, rules: ExtractionRules | None) -> list[Block]:
+    tree = copy.deepcopy(doc.tree)
+    if rules is not None:
+        _apply_site_cleanup(tree, rules)
+    boilerplate.prune_tree(tree)
+    found = trafilatura_blocks(tree, doc.url or None)
+    if _length(found) < SHORT_BODY_CHARS:
+        found = _choose(found, readability_blocks(tree))
+    return found
+
+
+def _apply_site_cleanup(element, rules: ExtractionRules) -> None:
+    """The site's strip_selectors and strip_headings, on a private copy."""
+    for selector in rules.strip_selectors:
+        for unwanted in _select(element, selector):
+            boilerplate.remove_element(unwanted)
+    patterns = []
+    for pattern in rules.strip_headings:
+        try:
+            patterns.append(re.compile(pattern, re.IGNORECASE))
+        except re.error:
+            logger.warning("invalid strip_headings pattern %r", pattern)
+    if patterns:
+        boilerplate.drop_teaser_blocks(element, tuple(patterns))
+
+
+def _select(element, selector: str) -> list:
+    try:
+        return element.cssselect(selector)
+    except Exception:  # invalid selector in a site entry
+        logger.warning("invalid CSS selector %r", selector)
+        return []
+
+
+def _choose(main: list[Block], fallback: list[Block]) -> list[Block]:
+    """Prefer readability's body when trafilatura's is short and readability finds clearly more."""
+    main_len, fallback_len = _length(main), _length(fallback)
+    if fallback_len <= main_len:
+        return main
+    if main_len < MIN_BODY_CHARS:
+        return fallback
+    overlap = shingle_overlap(_text(main), _text(fallback))
+    if overlap < 0.5:
+        # They disagree on where the article is: the longer one is the better bet.
+        return fallback if fallback_len > 2 * main_len else main
+    # Readability extends trafilatura's text: take it unless it grew suspiciously large.
+    return fallback if fallback_len <= MAX_EXTENSION * main_len else main
+
+
+def _text(found: list[Block]) -> str:
+    return "\n".join(block.text for block in found)
+
+
+def _length(found: list[Block]) -> int:
+    return sum(len(block.text) for block in found)

@@ -1,0 +1,361 @@
+"""News-specific cleanup around the article body.
+
+Two stages, both general (no site names), each a list of small rules so that a
+rule's effect can be measured by leaving it out:
+- TREE_RULES run on a private copy of the page before extraction: they drop figure
+  captions and the sidebars/teasers that a heading like "Most read" or "More on this
+  story" introduces.
+- BLOCK_RULES run on the extracted blocks: they drop a leading headline, byline and
+  dateline lines, promo lines ("Related: ...", "READ MORE: ..."), link lists introduced
+  by such headings, and sign-off lines at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable
+
+from lxml.html import HtmlElement
+
+from newscrawl.extraction.text import Block
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+# --- headings that introduce a list of other articles ---------------------------------
+
+_TEASER_HEADING = re.compile(
+    r"""^\W*(?:
+        (?:the\ )?latest(?:\ [\w&'’-]+){0,3}(?:\ news|\ stories|\ headlines|\ articles|\ videos?)?
+      | most\ (?:read|popular|viewed|shared|watched|commented)(?:\ [\w'’-]+){0,4}
+      | (?:more|also)\ (?:on|in|from|about)\ (?:this|the|our)?\s?[\w&'’ -]{0,40}
+      | more\ (?:stories|news|headlines|articles|videos|to\ explore)(?:\ [\w'’-]+){0,4}
+      | top\ (?:stories|news|headlines|videos)(?:\ [\w'’-]+){0,3}
+      | trending(?:\ [\w'’-]+){0,3}
+      | related(?:\ [\w'’-]+){0,3}
+      | (?:you\ )?(?:may|might)\ (?:also\ )?(?:like|enjoy|be\ interested\ in)
+      | recommended(?:\ [\w'’-]+){0,3}
+      | (?:read|see|watch)\ (?:more|also|next)
+      | also\ read | further\ reading | don'?[’]?t\ miss | what\ to\ read\ next | popular(?:\ [\w'’-]+){0,3}
+      | editor'?[’]?s\ picks? | in\ other\ news | around\ the\ web
+      | (?:leia|veja)\ (?:também|mais) | lesen\ sie\ auch | mehr\ zum\ thema | lire\ aussi | à\ lire\ aussi
+      | (?:lee|leer)\ (?:también|más) | noticias\ relacionadas | leggi\ anche
+    )\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_MAX_HEADING_CHARS = 80
+
+
+def is_teaser_heading(text: str) -> bool:
+    text = text.strip()
+    return len(text) <= _MAX_HEADING_CHARS and bool(_TEASER_HEADING.match(text))
+
+
+# --- tree stage -------------------------------------------------------------------------
+
+_CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:caption|credit|credits|photo-?credit)(?:$|[\s_-])", re.IGNORECASE)
+_HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_INLINE_HEADING_TAGS = ("strong", "b", "span")
+_MAX_CAPTION_CHARS = 400
+_MAX_TEASER_BLOCK_CHARS = 2500
+_KEEP_TAGS = frozenset(("html", "body", "article", "main"))
+
+TreeRule = Callable[[HtmlElement], None]
+
+
+def prune_tree(tree: HtmlElement) -> None:
+    """Apply TREE_RULES to ``tree`` (a private copy: it is changed in place)."""
+    for rule in TREE_RULES:
+        rule(tree)
+
+
+def drop_captions(tree: HtmlElement) -> None:
+    """Figure captions and photo credits."""
+    for element in list(tree.iter("figcaption")):
+        remove_element(element)
+    for element in list(tree.iter("figure")):
+        if len(element.text_content()) <= _MAX_CAPTION_CHARS:
+            remove_element(element)
+    for element in list(tree.iter()):
+        if not isinstance(element.tag, str) or element.tag in _KEEP_TAGS:
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')}"
+        if _CAPTION_CLASS.search(names) and len(element.text_content()) <= _MAX_CAPTION_CHARS:
+            remove_element(element)
+
+
+def drop_teaser_blocks(tree: HtmlElement, patterns: Iterable[re.Pattern] = ()) -> None:
+    """A heading such as "Most read" with the list of links it introduces.
+
+    ``patterns`` are a site's extra headings (ExtractionRules.strip_headings)."""
+    patterns = tuple(patterns)
+    for heading in list(tree.iter(*_HEADING_TAGS, *_INLINE_HEADING_TAGS, "div", "p")):
+        if heading.getparent() is None or len(heading) > 3:
+            continue
+        text = heading.text_content().strip()
+        if not text or len(text) > _MAX_HEADING_CHARS:
+            continue
+        if not (is_teaser_heading(text) or any(p.search(text) for p in patterns)):
+            continue
+        if heading.tag in _INLINE_HEADING_TAGS and not _opens_its_line(heading):
+            continue
+        _drop_teaser_block(heading)
+
+
+def _opens_its_line(element: HtmlElement) -> bool:
+    """An inline element acting as a section title: it opens its parent and ends its line."""
+    parent = element.getparent()
+    if parent is None or (parent.text or "").strip() or element.getprevious() is not None:
+        return False
+    following = element.getnext()
+    return not (element.tail or "").strip() and (following is None or following.tag in ("br", "a", "ul", "ol"))
+
+
+def _drop_teaser_block(heading: HtmlElement) -> None:
+    """Climb to the largest ancestor that is still just "heading + links" and remove it;
+    otherwise remove the heading and its link-dense following siblings."""
+    block = None
+    node = heading
+    while node.getparent() is not None and node.getparent().tag not in ("body", "html"):
+        parent = node.getparent()
+        if not _is_teaser_container(parent, heading):
+            break
+        node = block = parent
+    if block is not None:
+        remove_element(block)
+        return
+    sibling = heading.getnext()
+    while sibling is not None and _is_link_list(sibling):
+        following = sibling.getnext()
+        remove_element(sibling)
+        sibling = following
+    remove_element(heading)
+
+
+def _is_teaser_container(element: HtmlElement, heading: HtmlElement) -> bool:
+    text = element.text_content()
+    rest = len(text.strip()) - len(heading.text_content().strip())
+    if rest <= 0:
+        return True
+    if len(text) > _MAX_TEASER_BLOCK_CHARS:
+        return False
+    return _link_chars(element) >= 0.5 * rest
+
+
+def _is_link_list(element: HtmlElement) -> bool:
+    if not isinstance(element.tag, str):
+        return False
+    text = element.text_content().strip()
+    if not text:
+        return True
+    return len(text) <= _MAX_TEASER_BLOCK_CHARS and _link_chars(element) >= 0.5 * len(text)
+
+
+def _link_chars(element: HtmlElement) -> int:
+    return sum(len(a.text_content().strip()) for a in element.iter("a"))
+
+
+def remove_element(element: HtmlElement) -> None:
+    """Remove an element but keep its tail text."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+TREE_RULES: list[TreeRule] = [drop_captions, drop_teaser_blocks]
+
+
+# --- block stage ------------------------------------------------------------------------
+
+# One-line promos for another article, e.g. "Related: ...", "READ MORE: ...".
+_PROMO_LINE = re.compile(
+    r"""^\W*(?:
+        (?:(?:related|recommended|read\ more|see\ more|more|also|also\ read|read\ also|watch|watch\ more
+          |see\ also|more\ on\ [\w.]+|don'?[’]?t\ miss|leia\ também|lesen\ sie\ auch|lire\ aussi
+          |leggi\ anche(?:\ su)?)
+         (?:\ (?:post|article|story|content|coverage|video|link)s?)?\s*[:>»|–—-])
+      | also\ on\ [\w-]+\.[a-z]{2,}\b
+      | advert(?:isement)?\W*$ | sponsored\W*$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_CLICK_HERE = re.compile(r"\bclick(?:ing)?\ here\b", re.IGNORECASE)
+
+# Byline and dateline lines near the top: "By Press Association", "By JANE DOE Associated Press".
+_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af)\s+\S", re.IGNORECASE)
+_DATELINE = re.compile(
+    r"""^\W*(?:(?:published|updated|posted|last\ updated|modified)\b[^\n]{0,60}
+      |(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\ [^\n]{0,60}\d{4}[^\n]{0,20}
+      |\d{1,2}[./-]\d{1,2}[./-]\d{2,4}[^\n]{0,40}
+      |(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\ \d{1,2},?\ \d{4}[^\n]{0,40}
+      |\d{1,2}\ (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\ \d{4}[^\n]{0,40})$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# Sign-off lines at the end of the body.
+_SIGN_OFF = re.compile(
+    r"""(?:contributed\ (?:to\ )?(?:this\ )?(?:report|reporting|story)
+      |^\W*(?:additional\ )?(?:reporting|writing|editing)\ by\b
+      |^\W*(?:\d+\ )?comments?\W*$
+      |^\W*(?:like\ this\ (?:story|article)|share\ (?:this|on))\b
+      |\bfollow\ (?:us|him|her|them|me|@\w+|[\w@]+(?:\ \w+){0,3})\ on\ (?:twitter|facebook|instagram|linkedin|youtube)
+      |^\W*(?:sign\ up|subscribe)\b.{0,120}\bnewsletter
+      |^\W*source\s*:)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TAGS_LINE = re.compile(r"^\W*(?:tags|filed\ under|topics|keywords)\b\s*:?", re.IGNORECASE)
+_TWEET_SUFFIX = re.compile(r"\s*Click To Tweet\s*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?:;\"”’…]\W{0,2}$")
+
+_MAX_TEASER_ITEM_WORDS = 30  # a teaser list item is a headline, not a paragraph
+_MAX_PROMO_WORDS = 30
+_MAX_BYLINE_WORDS = 12
+_MAX_SIGN_OFF_WORDS = 40
+_MAX_END_BYLINE_WORDS = 8
+_TOP_ZONE = 4  # blocks at the top where headline, byline and dateline may sit
+
+BlockRule = Callable[[list[Block], list[list[str]]], list[Block]]
+
+
+def clean_blocks(blocks: list[Block], headlines: Iterable[str] = ()) -> list[Block]:
+    """Apply BLOCK_RULES; ``headlines`` are the strings the page uses as its headline."""
+    headline_words = [w for w in (words(h) for h in headlines) if w]
+    blocks = [b for b in blocks if b.text]
+    for rule in BLOCK_RULES:
+        blocks = rule(blocks, headline_words)
+    return blocks
+
+
+def strip_tweet_suffix(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """"... Click To Tweet" pull quotes."""
+    result = []
+    for block in blocks:
+        text = _TWEET_SUFFIX.sub("", block.text)
+        if text:
+            result.append(block if text == block.text else Block(block.kind, text, block.link_chars))
+    return result
+
+
+def drop_top_matter(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """Headline, byline and dateline lines before the first paragraph kept."""
+    start = 0
+    while start < min(_TOP_ZONE, len(blocks)) and _is_top_matter(blocks[start], headline_words):
+        start += 1
+    return blocks[start:]
+
+
+def _is_top_matter(block: Block, headline_words: list[list[str]]) -> bool:
+    if _is_headline(block, headline_words):
+        return True
+    n_words = len(words(block.text))
+    if n_words <= _MAX_BYLINE_WORDS and _BYLINE.match(block.text):
+        return True
+    return n_words <= 12 and bool(_DATELINE.match(block.text))
+
+
+def _is_headline(block: Block, headline_words: list[list[str]]) -> bool:
+    text_words = words(block.text)
+    if not text_words:
+        return False
+    for headline in headline_words:
+        if text_words == headline:
+            return True
+        # <title> often adds " | Site name"; og:title can be a trimmed headline.
+        if len(text_words) >= 4 and headline[: len(text_words)] == text_words:
+            return True
+        if len(headline) >= 4 and text_words[: len(headline)] == headline and len(text_words) <= len(headline) + 4:
+            return True
+    return False
+
+
+def drop_teaser_lists(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """A teaser heading ("Most read", "Don't miss") and the headline-like lines after it."""
+    kept: list[Block] = []
+    skipping = False
+    for block in blocks:
+        if is_teaser_heading(block.text):
+            skipping = True
+            continue
+        if skipping and block.kind != "heading" and (block.kind == "item" or _looks_like_title(block.text)):
+            continue
+        skipping = False
+        kept.append(block)
+    return kept
+
+
+def _looks_like_title(text: str) -> bool:
+    """Short and not ending like a sentence: a headline in a teaser list."""
+    return len(words(text)) <= _MAX_TEASER_ITEM_WORDS and not _SENTENCE_END.search(text)
+
+
+def drop_promo_lines(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """"Related: ...", "READ MORE: ...", "Advertisement", "... click here ..." lines."""
+    return [b for b in blocks if not _is_promo_line(b.text)]
+
+
+def _is_promo_line(text: str) -> bool:
+    if len(words(text)) > _MAX_PROMO_WORDS:
+        return False
+    return bool(_PROMO_LINE.match(text) or _CLICK_HERE.search(text))
+
+
+def drop_tags_lines(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """"Tags: a, b, c" (or a "Tags" line and the list after it) at the end."""
+    for index in range(max(0, len(blocks) - 3), len(blocks)):
+        if _TAGS_LINE.match(blocks[index].text) and len(words(blocks[index].text)) <= 40:
+            return blocks[:index]
+    return blocks
+
+
+def drop_sign_off(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """Byline, credit, follow-us, comment-count and newsletter lines at the end."""
+    end = len(blocks)
+    while end > 0 and _is_sign_off(blocks[end - 1].text):
+        end -= 1
+    return blocks[:end]
+
+
+def _is_sign_off(text: str) -> bool:
+    n_words = len(words(text))
+    if n_words <= _MAX_END_BYLINE_WORDS and _BYLINE.match(text):
+        return True
+    return n_words <= _MAX_SIGN_OFF_WORDS and bool(_SIGN_OFF.search(text))
+
+
+def drop_repeated_lead(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
+    """A standfirst (the first block) that a later paragraph opens with and then goes on.
+
+    An identical later block is more likely a pull quote, so the lead stays then."""
+    if not blocks:
+        return blocks
+    lead = words(blocks[0].text)
+    if len(lead) < 8:
+        return blocks
+    for later in blocks[1:]:
+        later_words = words(later.text)
+        if len(later_words) > len(lead) and later_words[: len(lead)] == lead:
+            return blocks[1:]
+    return blocks
+
+
+BLOCK_RULES: list[BlockRule] = [
+    strip_tweet_suffix,
+    drop_top_matter,
+    drop_repeated_lead,
+    drop_teaser_lists,
+    drop_promo_lines,
+    drop_tags_lines,
+    drop_sign_off,
+]

@@ -1,0 +1,32 @@
+"""General extractors that propose an article body as a list of text blocks."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+
+import lxml.html
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.readability_lxml import Document as ReadabilityDocument
+
+from newscrawl.extraction.text import Block, blocks
+
+
+def trafilatura_blocks(tree: HtmlElement, url: str | None, precision: bool = True) -> list[Block]:
+    """trafilatura's main extractor, without its fallbacks (we choose fallbacks ourselves)."""
+    result = trafilatura.bare_extraction(
+        tree, url=url, fast=True, favor_precision=precision, favor_recall=False,
+        include_comments=False, include_tables=True, with_metadata=False, deduplicate=False,
+    )
+    if result is None or result.body is None:
+        return []
+    return blocks(result.body)
+
+
+def readability_blocks(tree: HtmlElement) -> list[Block]:
+    """readability (trafilatura's fork, which takes a tree) on a copy of ``tree``."""
+    # No class-based pre-pruning here: it removes whole articles on paywalled pages.
+    summary = ReadabilityDocument(deepcopy(tree), min_text_length=25).summary()
+    if not summary:
+        return []
+    return blocks(lxml.html.fromstring(summary))

@@ -1,0 +1,767 @@
+"""Article metadata from a parsed page: headline, authors, dates, language, tags...
+
+One pass over the tree collects every source (JSON-LD, microdata, <meta>, <link>,
+<time>, <h1>, <title>); then each field takes the first usable value from its
+sources in a fixed order of trust, documented at each ``_pick_*`` function.
+General rule: structured data the publisher maintains for search engines
+(JSON-LD, then microdata, then OpenGraph/article:* meta, then other named meta)
+beats markup we have to interpret (<time>, byline classes), which beats
+free text ("By ..." lines) and the URL.
+
+The tree is shared with body extraction and is never modified here.
+``extract_metadata`` never raises: any failure gives the empty result.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+from lxml.cssselect import CSSSelector
+
+from newscrawl.extraction.authors import clean_author_name, dedupe_names, parse_byline
+from newscrawl.extraction.dates import date_from_url, parse_date
+from newscrawl.extraction.document import Document
+from newscrawl.extraction.rules import ExtractionRules
+
+logger = logging.getLogger(__name__)
+
+FIELDS = (
+    "headline", "description", "authors", "date_published_raw", "date_modified_raw",
+    "in_language", "section", "tags", "main_image", "canonical_url",
+)
+_LIST_FIELDS = ("authors", "tags")
+
+# Every element any source needs, in document order, in a single tree walk.
+_SOURCES_XPATH = lxml.etree.XPath(
+    "//meta | //link[@href] | //script[contains(@type, 'ld+json')] | //*[@itemprop] | //time"
+    " | //h1 | //title | //*[@rel='author']"
+)
+# Elements whose class or id says they hold the byline or the date (checked lazily).
+_BYLINE_XPATH = lxml.etree.XPath(
+    "//body//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@id, 'byline')"
+    " or contains(@class, 'Byline') or contains(@class, 'Author') or contains(@class, 'contributor')]"
+)
+_DATE_ELEMENT_XPATH = lxml.etree.XPath(
+    "//body//*[contains(@class, 'date') or contains(@class, 'Date') or contains(@class, 'publish')"
+    " or contains(@class, 'timestamp') or contains(@class, 'dateline') or contains(@id, 'date')]"
+)
+# Short text nodes starting "By " (the seed's "By Press Association" closes the article).
+_BY_LINE_XPATH = lxml.etree.XPath(
+    "//body//text()[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'BY ')]"
+)
+
+# JSON-LD @type values, best first: a news article beats a generic one beats a web page.
+_ARTICLE_TYPE_RANK = {
+    "newsarticle": 5, "reportagenewsarticle": 5, "analysisnewsarticle": 5, "opinionnewsarticle": 5,
+    "reviewnewsarticle": 5, "backgroundnewsarticle": 5, "askpublicnewsarticle": 5, "liveblogposting": 4,
+    "article": 4, "blogposting": 4, "scholarlyarticle": 3, "techarticle": 3, "report": 3,
+    "socialmediaposting": 3, "review": 2, "recipe": 2, "videoobject": 1,
+    "webpage": 1, "itempage": 1, "aboutpage": 1, "collectionpage": 0, "medicalwebpage": 1,
+}
+# Containers whose <time>/byline belong to other stories (related lists, comments, footers).
+_FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
+_NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser|card", re.I)
+_UPDATED_LABEL = re.compile(r"updat|modif|edited|revised|aktualisiert|actualiz|atualiz|mis à jour", re.I)
+_PUBLISHED_LABEL = re.compile(r"publi|posted|created|first|pubdate|issued|erschienen|veröffentlicht", re.I)
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+_SPLIT_TAGS = re.compile(r"\s*[,;]\s*")
+_LANGUAGE_NAMES = {
+    "eng": "en", "english": "en", "fra": "fr", "fre": "fr", "french": "fr", "deu": "de", "ger": "de",
+    "german": "de", "spa": "es", "spanish": "es", "por": "pt", "portuguese": "pt", "ita": "it",
+    "italian": "it", "rus": "ru", "russian": "ru", "kor": "ko", "korean": "ko", "jpn": "ja",
+    "japanese": "ja", "zho": "zh", "chi": "zh", "ara": "ar", "ind": "id", "nld": "nl", "dut": "nl",
+}
+_SPACES = re.compile(r"\s+")
+
+
+def empty_metadata() -> dict:
+    return {name: ([] if name in _LIST_FIELDS else None) for name in FIELDS}
+
+
+def extract_metadata(doc: Document, rules: ExtractionRules | None = None) -> dict:
+    """All metadata fields of one page; missing fields are None or []. Never raises."""
+    if doc is None or doc.tree is None:
+        return empty_metadata()
+    try:
+        return _Extractor(doc, rules).run()
+    except Exception:  # a bad page must not stop the crawl
+        logger.exception("metadata extraction failed for %s", getattr(doc, "url", ""))
+        return empty_metadata()
+
+
+def clean_text(value) -> str | None:
+    """Entities decoded (also double-encoded ones in meta), whitespace collapsed; None when empty."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    if "&" in value:
+        value = html.unescape(value)
+    value = _SPACES.sub(" ", value.replace("\u00a0", " ").replace("\u200b", "")).strip()
+    return value or None
+
+
+def normalise_language(value: str | None) -> str | None:
+    """'en-GB' / 'en_US' / 'eng' / 'English' -> 'en'; None when not a language code."""
+    if not value:
+        return None
+    code = re.split(r"[-_\s,;]", value.strip().lower(), maxsplit=1)[0]
+    code = _LANGUAGE_NAMES.get(code, code)
+    return code if len(code) == 2 and code.isalpha() and code.isascii() else None
+
+
+class _Extractor:
+    def __init__(self, doc: Document, rules: ExtractionRules | None):
+        self.doc = doc
+        self.tree = doc.tree
+        self.url = doc.url or ""
+        self.rules = rules or ExtractionRules()
+        self.meta: dict[str, list[str]] = {}  # lowercased name/property -> contents in order
+        self.links: dict[str, list[str]] = {}  # rel -> hrefs
+        self.jsonld_nodes: list[dict] = []
+        self.itemprops: dict[str, list] = {}  # itemprop -> elements
+        self.times: list = []
+        self.h1s: list[str] = []
+        self.title: str | None = None
+        self.rel_authors: list = []
+        self.html_lang = self.tree.get("lang") or self.tree.get("xml:lang")
+        self._collect()
+        self.article = self._main_jsonld_node()
+        self.site_names = self._site_names()
+
+    # ---- collection: one walk over the tree -------------------------------------------------
+
+    def _collect(self) -> None:
+        for element in _SOURCES_XPATH(self.tree):
+            tag = element.tag
+            if tag == "meta":
+                self._collect_meta(element)
+            elif tag == "link":
+                for rel in (element.get("rel") or "").lower().split():
+                    self.links.setdefault(rel, []).append(element.get("href"))
+            elif tag == "script":
+                self.jsonld_nodes.extend(_jsonld_nodes(element.text or ""))
+            elif tag == "time":
+                self.times.append(element)
+            elif tag == "h1":
+                text = clean_text(element.text_content())
+                if text:
+                    self.h1s.append(text)
+            elif tag == "title":
+                if self.title is None:
+                    self.title = clean_text(element.text_content())
+            if element.get("rel") == "author" and tag != "link":
+                self.rel_authors.append(element)
+            itemprop = element.get("itemprop")
+            if itemprop:
+                for name in itemprop.split():
+                    self.itemprops.setdefault(name.lower(), []).append(element)
+
+    def _collect_meta(self, element) -> None:
+        content = element.get("content")
+        if content is None:
+            content = element.get("value")  # seen on some scraped copies and old CMSs
+        if content is None:
+            return
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = element.get(attribute)
+            if key:
+                self.meta.setdefault(key.strip().lower(), []).append(content)
+
+    def _main_jsonld_node(self) -> dict | None:
+        """The JSON-LD object describing this article: best @type rank, then first with a headline."""
+        best, best_rank = None, -1
+        for node in self.jsonld_nodes:
+            rank = max((_ARTICLE_TYPE_RANK.get(t.lower(), -1) for t in _types(node)), default=-1)
+            if rank < 0:
+                continue
+            if not (node.get("headline") or node.get("name")):
+                rank -= 0.5
+            if rank > best_rank:
+                best, best_rank = node, rank
+        return best
+
+    def _jsonld_pages(self) -> list[dict]:
+        """The main article node, then WebPage nodes (some sites put dates only there)."""
+        nodes = [self.article] if self.article else []
+        for node in self.jsonld_nodes:
+            if node is not self.article and any(t.lower().endswith("page") for t in _types(node)):
+                nodes.append(node)
+        return nodes
+
+    def _site_names(self) -> set[str]:
+        names = set(self.meta.get("og:site_name", [])) | set(self.meta.get("application-name", []))
+        names |= set(self.meta.get("twitter:site", []))
+        for node in self._jsonld_pages() + [
+            n for n in self.jsonld_nodes if "Organization" in _types(n) or "NewsMediaOrganization" in _types(n)
+        ]:
+            publisher = node.get("publisher") if node.get("publisher") is not None else node
+            for item in _as_list(publisher):
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    names.add(item["name"])
+        host = urlsplit(self.url).hostname or ""
+        labels = [label for label in host.split(".") if label not in ("www", "m", "amp", "edition")]
+        if labels:
+            names.add(".".join(labels))
+            # The registrable label: "express" in express.co.uk, "bbc" in bbc.com.
+            names.add(labels[-3] if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net") else labels[0])
+        return {name.lstrip("@") for name in names if name}
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def meta_values(self, *keys: str) -> list[str]:
+        values = []
+        for key in keys:
+            values.extend(self.meta.get(key, ()))
+        return values
+
+    def first_meta(self, *keys: str) -> str | None:
+        for key in keys:
+            for value in self.meta.get(key, ()):
+                text = clean_text(value)
+                if text:
+                    return text
+        return None
+
+    def jsonld_value(self, key: str):
+        for node in self._jsonld_pages():
+            value = node.get(key)
+            if value not in (None, "", []):
+                return value
+        return None
+
+    def itemprop_values(self, name: str) -> list[str]:
+        return [v for v in (_itemprop_value(e) for e in self.itemprops.get(name.lower(), ())) if v]
+
+    def absolute(self, url: str | None) -> str | None:
+        url = clean_text(url)
+        if not url or url.startswith(("data:", "javascript:")):
+            return None
+        base = self.url or self.tree.base_url or ""
+        return urljoin(base, url) if base else url
+
+    # ---- fields ------------------------------------------------------------------------------
+
+    def run(self) -> dict:
+        result = empty_metadata()
+        result["headline"] = self._pick_headline()
+        result["description"] = self._pick_description()
+        result["date_published_raw"], result["date_modified_raw"] = self._pick_dates()
+        result["authors"] = self._pick_authors()
+        result["in_language"] = self._pick_language()
+        result["section"] = self._pick_section()
+        result["tags"] = self._pick_tags()
+        result["main_image"] = self._pick_main_image()
+        result["canonical_url"] = self._pick_canonical_url()
+        return result
+
+    def _pick_headline(self) -> str | None:
+        """The visible <h1> when the metadata confirms it, else JSON-LD > og:title > twitter:title >
+        microdata headline > <title> without the site name.
+
+        Metadata titles are often a shorter social/SEO rewrite (BBC, USA Today, NBC), cut to
+        110 characters for Google (The Sun), or carry a " | Site" suffix, so a first <h1> that
+        matches a candidate, extends a cut one, or shares many words with one is preferred.
+        """
+        candidates = []
+        if self.article:
+            candidates.append(_first_string(self.article.get("headline")) or _first_string(self.article.get("name")))
+        candidates.append(self.first_meta("og:title"))
+        candidates.append(self.first_meta("twitter:title"))
+        candidates.extend(self.itemprop_values("headline")[:1])
+        candidates.append(self.first_meta("sailthru.title", "dc.title", "parsely-title"))
+        title = self._strip_site_suffix(self.title) if self.title else None
+        candidates.append(title)
+        candidates = [c for c in (clean_text(c) for c in candidates) if c]
+        h1s = [h for h in self.h1s[:3] if not self._is_site_name(h)]
+        for h1 in h1s:
+            if any(self._h1_matches(h1, c) for c in candidates):
+                return h1
+        if h1s and candidates and len(h1s[0]) >= 20:
+            if max(_word_overlap(h1s[0], c) for c in candidates) >= 0.3:
+                return h1s[0]
+        for candidate in candidates:
+            stripped = self._strip_site_suffix(candidate)
+            if stripped:
+                return stripped
+        return h1s[0] if h1s else None
+
+    def _is_site_name(self, text: str) -> bool:
+        key = _compare_key(text)
+        return any(key == _compare_key(name) for name in self.site_names) or len(key) < 4
+
+    def _h1_matches(self, h1: str, candidate: str) -> bool:
+        """Same text, or one is a cut/suffixed version of the other."""
+        h1_key, key = _compare_key(h1), _compare_key(candidate)
+        if not h1_key or not key:
+            return False
+        if h1_key == key:
+            return True
+        return len(key) >= 20 and len(h1_key) >= 20 and (h1_key.startswith(key) or key.startswith(h1_key))
+
+    def _strip_site_suffix(self, title: str | None) -> str | None:
+        if not title:
+            return None
+        parts = _TITLE_SEPARATORS.split(title)
+        if len(parts) < 2:
+            return title
+        site_keys = {_compare_key(name) for name in self.site_names}
+        while len(parts) > 1 and (_compare_key(parts[-1]) in site_keys or any(
+            key and key in _compare_key(parts[-1]) for key in site_keys if len(key) > 3
+        )):
+            parts.pop()
+        while len(parts) > 1 and _compare_key(parts[0]) in site_keys:
+            parts.pop(0)
+        return clean_text(" | ".join(parts)) if len(parts) > 1 else parts[0]
+
+    def _pick_description(self) -> str | None:
+        """og:description > JSON-LD description > meta description > twitter > dc > microdata.
+
+        og:description is the editor's share text and most often the visible dek (The Verge,
+        NBC). A candidate cut with "..." loses to a longer one that continues it (Reuters).
+        Texts over _MAX_DESCRIPTION characters are the article body, not a standfirst.
+        """
+        candidates = [
+            self.first_meta("og:description"),
+            _first_string(self.article.get("description")) if self.article else None,
+            self.first_meta("description"),
+            self.first_meta("twitter:description"),
+            self.first_meta("dc.description", "dcterms.description", "sailthru.description"),
+            next(iter(self.itemprop_values("description")), None),
+        ]
+        candidates = [c for c in (clean_text(c) for c in candidates) if c and len(c) <= _MAX_DESCRIPTION]
+        for index, candidate in enumerate(candidates):
+            if candidate.endswith(("...", "…", "[…]", "[...]")):
+                stem = _compare_key(candidate.rstrip(".…[] "))
+                longer = [c for c in candidates[index + 1:] if len(c) > len(candidate) and _compare_key(c).startswith(stem)]
+                if longer:
+                    return longer[0]
+            return candidate
+        return None
+
+    def _pick_dates(self) -> tuple[str | None, str | None]:
+        """Published, then modified, each the first source whose text parses as a date.
+
+        Published: site rule > JSON-LD datePublished > microdata datePublished >
+        article:published_time and other "published" meta > <time> marked published >
+        first unmarked <time> outside related lists > element classed "date" > URL date.
+        Modified never feeds published: JSON-LD dateModified, article:modified_time,
+        og:updated_time and <time>s labelled "updated" only give date_modified.
+        """
+        url = self.url
+        published_sources = [
+            self._rule_date(),
+            _jsonld_date(self.article, "datePublished") if self.article else None,
+            *[_jsonld_date(n, "datePublished") for n in self._jsonld_pages()[1:]],
+            *self.itemprop_values("datePublished")[:1],
+            *self.meta_values(
+                "article:published_time", "og:article:published_time", "article:published",
+                "og:published_time", "published_time", "datepublished", "parsely-pub-date",
+                "sailthru.date", "pubdate", "publishdate", "publish-date", "publish_date",
+                "article.published", "dc.date.issued", "dcterms.issued", "dcterms.created",
+                "dc.date.created", "dc.date", "dcterms.date", "date", "cxenseparse:recs:publishtime",
+                "article:post_date", "ptime", "timestamp", "original-publish-date",
+            ),
+            *self.itemprop_values("dateCreated")[:1],
+        ]
+        modified_sources = [
+            _jsonld_date(self.article, "dateModified") if self.article else None,
+            *self.itemprop_values("dateModified")[:1],
+            *self.meta_values(
+                "article:modified_time", "og:article:modified_time", "article:modified",
+                "og:updated_time", "modified_time", "datemodified", "last-modified", "lastmod",
+                "dc.date.modified", "dcterms.modified", "article.updated", "utime", "updated",
+            ),
+        ]
+        marked_published, marked_modified, unmarked = self._classify_time_elements()
+        published_sources += marked_published
+        modified_sources += marked_modified
+        published_sources += unmarked[:1]
+        published = _first_date(published_sources, url)
+        if published is None:
+            published = _first_date(self._date_elements(), url)
+        if published is None and date_from_url(url):
+            published = _url_date_text(url)
+        modified = _first_date(modified_sources, url)
+        return published, modified
+
+    def _rule_date(self) -> str | None:
+        if not self.rules.date_selector:
+            return None
+        for element in _css(self.rules.date_selector)(self.tree):
+            value = element.get("datetime") or element.get("content") or clean_text(element.text_content())
+            if value and parse_date(value, self.url):
+                return value.strip()
+        return None
+
+    def _classify_time_elements(self) -> tuple[list[str], list[str], list[str]]:
+        """<time> values sorted by what they say they are: published, updated, or unmarked."""
+        published, modified, unmarked = [], [], []
+        for element in self.times[:20]:
+            value = element.get("datetime") or clean_text(element.text_content())
+            if not value:
+                continue
+            label = _element_label(element)
+            if element.get("itemprop"):
+                continue  # already used as microdata
+            if _UPDATED_LABEL.search(label):
+                modified.append(value.strip())
+            elif _PUBLISHED_LABEL.search(label) or element.get("pubdate") is not None:
+                published.append(value.strip())
+            elif not _in_foreign_container(element):
+                unmarked.append(value.strip())
+        return published, modified, unmarked
+
+    def _date_elements(self) -> list[str]:
+        """Texts of the first elements classed like a date, skipping 'updated' ones."""
+        values = []
+        for element in _DATE_ELEMENT_XPATH(self.tree)[:15]:
+            if element.tag in ("script", "style") or _in_foreign_container(element):
+                continue
+            text = clean_text(element.text_content())
+            if not text or len(text) > 80 or _UPDATED_LABEL.search(_element_label(element) + " " + text):
+                continue
+            values.append(text)
+        return values
+
+    def _pick_authors(self) -> list[str]:
+        """Site rule > JSON-LD author > microdata author > meta author tags > rel=author >
+        byline-classed elements > a short "By ..." text line anywhere in the body."""
+        sites = self.site_names
+        if self.rules.author_selector:
+            names = []
+            for element in _css(self.rules.author_selector)(self.tree):
+                names += parse_byline(element.text_content(), sites)
+            if names:
+                return dedupe_names(names)
+        # Structured sources, in order of trust. A later one wins only when it names everyone the
+        # first one names and more (the Evening Standard's JSON-LD drops the second author).
+        structured = [self._jsonld_author_names(n.get("author") or n.get("creator")) for n in self._jsonld_pages()]
+        structured.append(self._microdata_author_names())
+        for key in ("author", "article:author", "article:author_name", "parsely-author", "sailthru.author",
+                    "dc.creator", "dcterms.creator", "byl", "author_name"):
+            names = []
+            for value in self.meta.get(key, ()):
+                if not value.startswith(("http://", "https://", "/")):
+                    names += parse_byline(clean_text(value), sites)
+            structured.append(dedupe_names(names))
+        structured = [names for names in structured if names]
+        if structured:
+            best = structured[0]
+            best_keys = {n.casefold() for n in best}
+            for names in structured[1:]:
+                keys = {n.casefold() for n in names}
+                if keys > best_keys:
+                    best, best_keys = names, keys
+            return best
+        names = []
+        for element in self.rel_authors[:5]:
+            names += parse_byline(element.text_content(), sites)
+        if names:
+            return dedupe_names(names)
+        for element in _BYLINE_XPATH(self.tree)[:10]:
+            if element.tag in ("script", "style", "img", "meta", "link") or _in_foreign_container(element):
+                continue
+            text = clean_text(element.text_content())
+            if text and len(text) <= 120:
+                names = parse_byline(text, sites)
+                if names:
+                    return names
+        for text_node in _BY_LINE_XPATH(self.tree)[:10]:
+            text = clean_text(str(text_node))
+            parent = text_node.getparent()
+            if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
+                continue
+            names = parse_byline(text, sites)
+            if names:
+                return names
+        return []
+
+    def _microdata_author_names(self) -> list[str]:
+        names = []
+        for element in self.itemprops.get("author", [])[:5]:
+            if not _in_foreign_container(element):
+                for text in _itemprop_person_names(element):
+                    names += parse_byline(text, self.site_names)
+        return dedupe_names(names)
+
+    def _jsonld_author_names(self, value) -> list[str]:
+        names = []
+        for item in _as_list(value):
+            if isinstance(item, dict):
+                item = self._resolve_reference(item)
+                name = item.get("name")
+                if isinstance(name, list):
+                    name = " ".join(str(part) for part in name)
+                if not name and (item.get("givenName") or item.get("familyName")):
+                    name = f"{item.get('givenName', '')} {item.get('familyName', '')}"
+            else:
+                name = item
+            if not isinstance(name, str) or name.startswith(("http://", "https://")):
+                continue
+            for part in parse_byline(clean_text(name), self.site_names):
+                names.append(part)
+        return dedupe_names(names)
+
+    def _resolve_reference(self, item: dict) -> dict:
+        """{"@id": "#author-1"} -> the @graph node with that @id."""
+        if "name" in item or "@id" not in item:
+            return item
+        for node in self.jsonld_nodes:
+            if node.get("@id") == item["@id"] and node is not item:
+                return node
+        return item
+
+    def _pick_language(self) -> str | None:
+        """JSON-LD inLanguage > <html lang> > content-language meta > og:locale > dc.language."""
+        candidates = [
+            _first_string(self.jsonld_value("inLanguage")),
+            self.html_lang,
+            self.first_meta("content-language", "language"),
+            self.first_meta("og:locale"),
+            self.first_meta("dc.language", "dcterms.language"),
+            *self.itemprop_values("inLanguage")[:1],
+        ]
+        for candidate in candidates:
+            code = normalise_language(candidate)
+            if code:
+                return code
+        return None
+
+    def _pick_section(self) -> str | None:
+        """JSON-LD articleSection > article:section > microdata > parsely/sailthru/other meta."""
+        value = self.jsonld_value("articleSection")
+        for candidate in (
+            _first_string(value),
+            self.first_meta("article:section", "og:article:section"),
+            next(iter(self.itemprop_values("articleSection")), None),
+            self.first_meta("parsely-section", "section", "article.section", "sailthru.section", "category",
+                            "cxenseparse:recs:category", "dc.subject"),
+        ):
+            text = clean_text(candidate)
+            if text:
+                return text
+        return None
+
+    def _pick_tags(self) -> list[str]:
+        """article:tag > JSON-LD keywords > news_keywords > parsely/sailthru tags > keywords > microdata."""
+        sources = [
+            self.meta_values("article:tag", "og:article:tag"),
+            _as_list(self.article.get("keywords")) if self.article else [],
+            self.meta_values("news_keywords"),
+            self.meta_values("parsely-tags", "sailthru.tags"),
+            self.meta_values("keywords"),
+            self.itemprop_values("keywords"),
+        ]
+        for source in sources:
+            tags = []
+            for value in source:
+                if not isinstance(value, str):
+                    continue
+                tags += [clean_text(t) for t in _SPLIT_TAGS.split(value)]
+            tags = dedupe_names(t for t in tags if t and len(t) <= 80)
+            if tags:
+                return tags
+        return []
+
+    def _pick_main_image(self) -> str | None:
+        """og:image > JSON-LD image > twitter:image > microdata image > <link rel=image_src>."""
+        candidates = [
+            self.first_meta("og:image", "og:image:url", "og:image:secure_url"),
+            _jsonld_image(self.article.get("image")) if self.article else None,
+            self.first_meta("twitter:image", "twitter:image:src"),
+            *(self.itemprop_values("image")[:1]),
+            *(self.links.get("image_src", [])[:1]),
+        ]
+        for candidate in candidates:
+            url = self.absolute(candidate)
+            if url:
+                return url
+        return None
+
+    def _pick_canonical_url(self) -> str | None:
+        """<link rel=canonical> > og:url > JSON-LD mainEntityOfPage/url of the article."""
+        candidates = [*self.links.get("canonical", [])[:1], self.first_meta("og:url")]
+        if self.article:
+            main = self.article.get("mainEntityOfPage")
+            candidates.append(main.get("@id") if isinstance(main, dict) else main)
+        for candidate in candidates:
+            if isinstance(candidate, str) and candidate.strip() and not candidate.strip().startswith("#"):
+                return self.absolute(candidate)
+        return None
+
+
+# ---- module helpers ---------------------------------------------------------------------------
+
+
+def _jsonld_nodes(text: str) -> list[dict]:
+    """Every object in a JSON-LD script, with @graph, lists and nested main entities flattened."""
+    data = _load_json(text)
+    nodes: list[dict] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            nodes.append(item)
+            for key in ("@graph", "mainEntity", "mainEntityOfPage", "itemListElement", "hasPart"):
+                child = item.get(key)
+                if isinstance(child, (list, dict)):
+                    stack.append(child)
+    return nodes
+
+
+def _load_json(text: str):
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("<!--") or "CDATA" in text[:20]:
+        text = re.sub(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?://\s*\]\]>|\]\]>|-->)\s*$", "", text)
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    # Common publisher mistakes: trailing commas, a trailing ";", several objects in one script.
+    repaired = re.sub(r",\s*([}\]])", r"\1", text.rstrip(";"))
+    try:
+        return json.loads(repaired, strict=False)
+    except ValueError:
+        pass
+    decoder, objects, index = json.JSONDecoder(strict=False), [], 0
+    while index < len(repaired):
+        try:
+            obj, index = decoder.raw_decode(repaired, index)
+        except ValueError:
+            break
+        objects.append(obj)
+        while index < len(repaired) and repaired[index] in " \t\r\n,;":
+            index += 1
+    return objects or None
+
+
+def _types(node: dict) -> list[str]:
+    value = node.get("@type")
+    if isinstance(value, str):
+        return [value.rsplit("/", 1)[-1]]
+    if isinstance(value, list):
+        return [v.rsplit("/", 1)[-1] for v in value if isinstance(v, str)]
+    return []
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _first_string(value) -> str | None:
+    for item in _as_list(value):
+        if isinstance(item, str) and item.strip():
+            return item
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            return item["name"]
+    return None
+
+
+def _jsonld_date(node: dict | None, key: str) -> str | None:
+    value = _first_string(node.get(key)) if node else None
+    return value.strip() if value else None
+
+
+def _jsonld_image(value) -> str | None:
+    for item in _as_list(value):
+        if isinstance(item, str) and item.strip():
+            return item
+        if isinstance(item, dict):
+            url = item.get("url") or item.get("contentUrl") or item.get("@id")
+            if isinstance(url, list):
+                url = url[0] if url else None
+            if isinstance(url, str) and url.strip():
+                return url
+    return None
+
+
+def _itemprop_value(element) -> str | None:
+    tag = element.tag
+    if tag == "meta":
+        return element.get("content")
+    if tag == "time":
+        return element.get("datetime") or clean_text(element.text_content())
+    if tag in ("a", "link"):
+        return element.get("href") if element.get("itemprop") in ("url", "image") else clean_text(element.text_content())
+    if tag in ("img", "source"):
+        return element.get("src") or element.get("data-src")
+    if element.get("content"):
+        return element.get("content")
+    if element.get("itemscope") is not None and element.get("itemprop") == "image":
+        for child in element.iter("meta", "img", "link"):
+            if child.get("itemprop") == "url":
+                return child.get("content") or child.get("src") or child.get("href")
+        return None
+    return clean_text(element.text_content())
+
+
+def _itemprop_person_names(element) -> list[str]:
+    """Names in an itemprop=author element: its itemprop=name children, else its text."""
+    if element.tag == "meta":
+        return [element.get("content") or element.get("value") or ""]
+    if element.get("itemscope") is not None:
+        names = [_itemprop_value(child) or "" for child in element.iter() if child.get("itemprop") == "name"]
+        if names:
+            return names
+    return [element.text_content()]
+
+
+def _first_date(values, url: str) -> str | None:
+    for value in values:
+        if isinstance(value, str) and value.strip() and parse_date(value, url):
+            return value.strip()
+    return None
+
+
+def _url_date_text(url: str) -> str | None:
+    match = re.search(r"(?:19|20)\d{2}[/\-]?(?:0[1-9]|1[0-2])[/\-]?(?:0[1-9]|[12]\d|3[01])", url)
+    return match.group(0) if match else None
+
+
+def _element_label(element) -> str:
+    """Words describing a date element: its attributes, its parent's class, and the text just before it."""
+    parts = [element.get("class") or "", element.get("id") or "", element.get("itemprop") or ""]
+    parent = element.getparent()
+    if parent is not None:
+        parts.append(parent.get("class") or "")
+        parts.append((parent.text or "")[-40:])
+        previous = element.getprevious()
+        if previous is not None:
+            parts.append((previous.tail or "")[-40:])
+            if isinstance(previous.tag, str):
+                parts.append(previous.text_content()[-40:])
+    return " ".join(parts)
+
+
+def _in_foreign_container(element) -> bool:
+    """True inside a related-links list, nav, footer, comment or caption."""
+    depth = 0
+    for ancestor in element.iterancestors():
+        depth += 1
+        if ancestor.tag in _FOREIGN_CONTAINERS:
+            return True
+        if depth <= 8 and _NOISE_CLASS.search(ancestor.get("class") or ""):
+            return True
+    return False
+
+
+def _compare_key(text: str | None) -> str:
+    return re.sub(r"[\W_]+", "", (text or "").casefold())
+
+
+@lru_cache(maxsize=256)
+def _css(selector: str) -> CSSSelector:
+    return CSSSelector(selector)

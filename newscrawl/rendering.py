@@ -1,0 +1,225 @@
+"""Which pages need a browser, and how a request asks scrapy-playwright for one.
+
+Three pieces, used by the spider (newscrawl.spiders.base) and by the settings:
+
+* ``browser_meta()``: the request meta that sends a request through the browser and
+  makes it wait for the page's *content* (not a fixed sleep) before the HTML is taken.
+* ``looks_like_app_shell(doc)``: True for a page whose static HTML is an application
+  shell (an empty mount element, app-state JSON, a near-empty body with scripts),
+  i.e. a page worth a second try in the browser. Cheap: one pass over the body.
+* ``should_abort_request(request)``: for the ``PLAYWRIGHT_ABORT_REQUEST`` setting; the
+  browser does not download images, fonts or media.
+
+How scrapy-playwright runs a request with ``playwright_page_methods``: after
+``page.goto`` it awaits each PageMethod and then ``page.wait_for_load_state()``; an
+exception raised by a page method fails the whole request (the page is closed). So
+the content wait is a callable PageMethod (``wait_for_content``) that catches its own
+timeout: a page whose content never reaches the threshold is still returned, with
+whatever the browser rendered by then.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from lxml import etree
+from scrapy_playwright.page import PageMethod
+
+logger = logging.getLogger(__name__)
+
+# --- waiting for content --------------------------------------------------------------
+# The wait ends when the page holds an article-sized block of text (paragraphs or an
+# <article>) that stopped growing, or when a page without paragraphs (a section page)
+# holds this much text and stopped changing; at the latest after CONTENT_TIMEOUT_MS.
+CONTENT_MIN_CHARS = 500
+PAGE_MIN_CHARS = 1500
+CONTENT_QUIET_MS = 250  # article text unchanged for this long: done
+PAGE_QUIET_MS = 1000  # page text (no article yet) unchanged for this long: done
+CONTENT_POLL_MS = 100
+CONTENT_TIMEOUT_MS = 8000
+
+# Runs in the page every CONTENT_POLL_MS; returns false (keep waiting) or why it stopped.
+# State between polls lives on window, so a page that navigates starts over.
+_CONTENT_READY_JS = """
+(o) => {
+  const body = document.body;
+  if (!body) return false;
+  let paragraphs = 0;
+  for (const p of document.querySelectorAll('p')) {
+    const n = p.textContent.trim().length;
+    if (n >= 20) paragraphs += n;
+  }
+  let article = 0;
+  for (const a of document.querySelectorAll('article, [itemprop~="articleBody"]')) {
+    article = Math.max(article, a.textContent.trim().length);
+  }
+  const content = Math.max(paragraphs, article);
+  const page = (body.innerText || '').length;
+  const now = performance.now();
+  const s = window.__newscrawlWait || (window.__newscrawlWait = {content: -1, page: -1, cSince: now, pSince: now});
+  if (content !== s.content) { s.content = content; s.cSince = now; }
+  if (page !== s.page) { s.page = page; s.pSince = now; }
+  if (content >= o.minChars && now - s.cSince >= o.contentQuietMs) return 'content';
+  if (content < o.minChars && page >= o.pageMinChars && now - s.pSince >= o.pageQuietMs) return 'page';
+  return false;
+}
+"""
+
+
+async def wait_for_content(page, min_chars: int = CONTENT_MIN_CHARS, page_min_chars: int = PAGE_MIN_CHARS,
+                           timeout_ms: int = CONTENT_TIMEOUT_MS) -> str:
+    """Wait until the page's article text is there and stable; never raises on timeout.
+
+    Used as ``PageMethod(wait_for_content)``: scrapy-playwright calls it with the page and
+    stores the return value in ``PageMethod.result`` ("content", "page", "timeout" or
+    "error"), which the spider can read through ``render_outcome(response)``.
+    """
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+    options = {"minChars": min_chars, "pageMinChars": page_min_chars,
+               "contentQuietMs": CONTENT_QUIET_MS, "pageQuietMs": PAGE_QUIET_MS}
+    try:
+        handle = await page.wait_for_function(_CONTENT_READY_JS, arg=options,
+                                              polling=CONTENT_POLL_MS, timeout=timeout_ms)
+        return str(await handle.json_value())
+    except PlaywrightTimeoutError:
+        logger.debug("No article-sized text in %s after %d ms: taking the page as it is", page.url, timeout_ms)
+        return "timeout"
+    except PlaywrightError as exc:
+        if page.is_closed():
+            raise  # the page or browser is gone: let scrapy-playwright fail (and retry) the request
+        # e.g. "Execution context was destroyed" by a client-side redirect: take what is there
+        logger.debug("Waiting for content in %s stopped: %s", page.url, exc)
+        return "error"
+
+
+def browser_meta() -> dict:
+    """Meta keys that make a request go through the browser and wait for its content.
+
+    A fresh dict (and PageMethod) per call: scrapy-playwright writes the result into it.
+    No ``playwright_include_page``: scrapy-playwright closes every page itself, also on errors.
+    """
+    return {
+        "playwright": True,
+        # The content wait starts at DOMContentLoaded; scrapy-playwright still waits for
+        # the load event after it (images and fonts are aborted, so that comes quickly).
+        "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
+        "playwright_page_methods": [PageMethod(wait_for_content)],
+    }
+
+
+def render_outcome(response) -> str | None:
+    """How the content wait of a rendered response ended: "content", "page", "timeout",
+    "error"; None for a response that did not come from the browser."""
+    if not response.meta.get("playwright"):
+        return None
+    for method in response.meta.get("playwright_page_methods") or ():
+        if getattr(method, "method", None) is wait_for_content:
+            return method.result
+    return None
+
+
+# --- what the browser does not download -----------------------------------------------
+BLOCKED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
+_BLOCKED_EXTENSIONS = frozenset(
+    "jpg jpeg png gif webp avif bmp ico svg tif tiff heic "
+    "woff woff2 ttf otf eot "
+    "mp4 webm mkv mov avi m4v mp3 m4a aac ogg oga wav flac m3u8 mpd ts".split()
+)
+
+
+def should_abort_request(request) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: abort images, fonts and media (by resource type or file
+    extension). The page's own document is never aborted."""
+    try:
+        if request.is_navigation_request():
+            return False
+    except Exception:  # pragma: no cover - a request without a frame (service workers)
+        pass
+    if request.resource_type in BLOCKED_RESOURCE_TYPES:
+        return True
+    path = urlsplit(request.url).path
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return extension in _BLOCKED_EXTENSIONS
+
+
+# --- app shells -------------------------------------------------------------------------
+# The element a client-side framework mounts the page into (React, Vue, Next.js, Nuxt,
+# Gatsby, Angular, Svelte...).
+_MOUNT_XPATH = etree.XPath(
+    "//body//*[@id='root' or @id='app' or @id='__next' or @id='__nuxt' or @id='___gatsby'"
+    " or @id='svelte' or @id='q-app' or @id='react-root' or @id='app-root' or @id='main-app']"
+    " | //body//app-root | //body//*[@ng-version] | //body//*[@data-reactroot]"
+)
+_SCRIPTS_XPATH = etree.XPath("//script")
+# App state that a framework embeds for the client to render the page from.
+_STATE_RE = re.compile(r"__NEXT_DATA__|__NUXT__|__NUXT_DATA__|__INITIAL_STATE__|__PRELOADED_STATE__|"
+                       r"__APOLLO_STATE__|__INITIAL_PROPS__|__remixContext|self\.__next_f|__sveltekit|"
+                       r"__APP_STATE__|__INITIAL_DATA__")
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg"})
+
+NEAR_EMPTY_CHARS = 200  # a body with less visible text than this, plus scripts, is a shell
+MOUNT_TEXT_CHARS = 200  # a mount element with less text than this is empty
+SHELL_MAX_PROSE_CHARS = 1000  # a page with this much text outside links is a document, not a shell
+STATE_MAX_PROSE_CHARS = 500  # app state plus less prose than this: the client renders the text
+HEAVY_SCRIPT_CHARS = 20_000  # inline script this large, 20 times the visible text: a shell
+
+
+def _visible_text(body) -> tuple[int, int]:
+    """(visible characters, of which inside links) under ``body``, skipping scripts and styles."""
+    visible = linked = 0
+    stack = [(body, False)]
+    while stack:
+        element, in_link = stack.pop()
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if element is not body and element.tail:
+            n = len(element.tail.strip())  # the tail is text of the parent
+            visible += n
+            linked += n if in_link else 0
+        if tag in _SKIP or not tag:
+            continue
+        inside = in_link or tag == "a"
+        if element.text:
+            n = len(element.text.strip())
+            visible += n
+            linked += n if inside else 0
+        stack.extend((child, inside) for child in element)
+    return visible, linked
+
+
+def looks_like_app_shell(doc) -> bool:
+    """True when the static HTML is an application shell that a browser would fill in:
+    a near-empty body with scripts, an empty framework mount element (#root, #app,
+    #__next...), or framework app-state JSON with hardly any prose. False for article
+    pages (much text outside links) and for plain link-list pages (no scripts or state)."""
+    tree = getattr(doc, "tree", None)
+    if tree is None:
+        return False
+    try:
+        bodies = tree.xpath("//body")
+        visible, linked = _visible_text(bodies[0]) if bodies else (0, 0)
+        prose = visible - linked
+        if prose >= SHELL_MAX_PROSE_CHARS:
+            return False
+        scripts = _SCRIPTS_XPATH(tree)
+        external = sum(1 for s in scripts if s.get("src"))
+        inline = [s for s in scripts if not s.get("src") and "ld+json" not in (s.get("type") or "")]
+        script_chars = sum(len(s.text or "") for s in inline)
+        if not external and not script_chars:
+            return False  # nothing would render anything
+        if visible < NEAR_EMPTY_CHARS:
+            return True
+        if any(len(m.text_content().strip()) < MOUNT_TEXT_CHARS for m in _MOUNT_XPATH(tree)):
+            return True
+        if prose < STATE_MAX_PROSE_CHARS:
+            if any(_STATE_RE.search(s.get("id") or "") or _STATE_RE.search((s.text or "")[:2000]) for s in inline):
+                return True
+            if script_chars >= HEAVY_SCRIPT_CHARS and script_chars > 20 * visible:
+                return True
+        return False
+    except Exception:  # a heuristic never stops the crawl
+        logger.debug("app-shell check failed for %s", getattr(doc, "url", ""), exc_info=True)
+        return False

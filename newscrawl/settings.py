@@ -1,0 +1,65 @@
+"""Scrapy settings for newscrawl. Override any of them with `-s NAME=VALUE`."""
+
+BOT_NAME = "newscrawl"
+
+SPIDER_MODULES = ["newscrawl.spiders"]
+NEWSPIDER_MODULE = "newscrawl.spiders"
+# Our `crawl` command: validates -a arguments up front and turns a failed run into a non-zero exit.
+COMMANDS_MODULE = "newscrawl.commands"
+
+# Where articles go. Also read from the environment variable NEWSCRAWL_DATABASE_URL.
+# DATABASE_URL = "sqlite:///newscrawl.db"
+DATABASE_BATCH_SIZE = 100
+
+# --- Politeness -------------------------------------------------------------
+# A URL where site owners can read what this crawler is and how to reach its operator.
+NEWSCRAWL_CONTACT_URL = "https://github.com/newscrawl/newscrawl"
+USER_AGENT = f"newscrawl/0.1 (+{NEWSCRAWL_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# Bigger pages than this are not news articles; they are cancelled and counted.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+# For development: `-s HTTPCACHE_ENABLED=1` keeps every response under .scrapy/httpcache.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_EXPIRATION_SECS = 0
+HTTPCACHE_IGNORE_HTTP_CODES = [429, 500, 502, 503, 504]
+
+# --- Pages that need a browser (scrapy-playwright) --------------------------
+# Only requests with meta["playwright"] go through the browser; it starts at the first such request.
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+# Debian's Chromium: `playwright install` cannot download a browser on our machines.
+PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": "/usr/bin/chromium", "headless": True}
+PLAYWRIGHT_MAX_CONTEXTS = 2
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+
+# --- Data flow: spider -> loader/extraction -> pipelines -> database ---------
+ITEM_PIPELINES = {
+    "pipelines.validation.ValidationPipeline": 100,
+    "pipelines.dedup.DeduplicationPipeline": 200,
+    "pipelines.storage.StoragePipeline": 300,
+}
+EXTENSIONS = {
+    "newscrawl.extensions.CrawlSummary": 500,
+}
+# Every crawl logs its progress once a minute (Scrapy's LogStats).
+LOGSTATS_INTERVAL = 60.0
+
+FEED_EXPORT_ENCODING = "utf-8"
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"

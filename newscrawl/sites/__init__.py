@@ -1,0 +1,107 @@
+"""The site registry: every supported site is a TOML file in this folder, validated at load.
+
+A site entry becomes a spider of the same name (see newscrawl/spiders/sites.py).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from newscrawl.extraction.rules import ExtractionRules
+
+SITES_DIR = Path(__file__).parent
+
+
+class SiteError(ValueError):
+    """A registry entry is invalid; the message names the site and the field."""
+
+
+class ExtractionOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body_selector: str | None = None
+    strip_selectors: list[str] = []
+    strip_headings: list[str] = []
+    date_selector: str | None = None
+    author_selector: str | None = None
+
+    @field_validator("strip_headings")
+    @classmethod
+    def _valid_regexes(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            re.compile(pattern)
+        return patterns
+
+    def to_rules(self) -> ExtractionRules:
+        return ExtractionRules(
+            body_selector=self.body_selector,
+            strip_selectors=tuple(self.strip_selectors),
+            strip_headings=tuple(self.strip_headings),
+            date_selector=self.date_selector,
+            author_selector=self.author_selector,
+        )
+
+
+class SiteSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    allowed_domains: list[str] = Field(min_length=1)
+    # robots.txt, sitemap indexes, news sitemaps, feeds and section pages: told apart by content.
+    seeds: list[str] = Field(min_length=1)
+    article_patterns: list[str] = []  # regexes on the URL path (+query); empty: general heuristics
+    deny_patterns: list[str] = []  # video, live blogs, galleries, tags, authors, podcasts...
+    render: Literal["never", "always", "auto"] = "never"
+    extraction: ExtractionOverrides = ExtractionOverrides()
+
+    @field_validator("article_patterns", "deny_patterns")
+    @classmethod
+    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            re.compile(pattern)
+        return patterns
+
+    @field_validator("seeds")
+    @classmethod
+    def _absolute_urls(cls, seeds: list[str]) -> list[str]:
+        for seed in seeds:
+            parts = urlsplit(seed)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"seed {seed!r} is not an absolute http(s) URL")
+        return seeds
+
+    @model_validator(mode="after")
+    def _seeds_on_site(self) -> "SiteSpec":
+        for seed in self.seeds:
+            host = urlsplit(seed).hostname or ""
+            if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
+                raise ValueError(f"seed {seed!r} is outside allowed_domains")
+        return self
+
+
+def load_site(path: Path) -> SiteSpec:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SiteError(f"site file {path.name}: {exc}") from exc
+    try:
+        spec = SiteSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"field {'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SiteError(f"site {data.get('name') or path.stem!r} ({path.name}): {problems}") from None
+    if spec.name != path.stem:
+        raise SiteError(f"site {spec.name!r} ({path.name}): field name must match the file name {path.stem!r}")
+    return spec
+
+
+def load_registry(directory: Path = SITES_DIR) -> dict[str, SiteSpec]:
+    return {path.stem: load_site(path) for path in sorted(directory.glob("*.toml"))}

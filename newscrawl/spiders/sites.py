@@ -1,0 +1,29 @@
+"""One spider per site registry entry (newscrawl/sites/*.toml): `scrapy crawl lbc`."""
+
+from __future__ import annotations
+
+import re
+
+from newscrawl.sites import SiteSpec, load_registry
+from newscrawl.spiders.base import NewsSpiderBase
+
+
+def spider_for_site(spec: SiteSpec) -> type[NewsSpiderBase]:
+    attributes = {
+        "name": spec.name,
+        "site": spec,
+        "default_seeds": tuple(spec.seeds),
+        "site_domains": tuple(spec.allowed_domains),
+        "article_patterns": tuple(re.compile(p) for p in spec.article_patterns),
+        "deny_patterns": tuple(re.compile(p) for p in spec.deny_patterns),
+        "extraction_rules": spec.extraction.to_rules(),
+        "render_mode": spec.render,
+        "__module__": __name__,  # Scrapy's spider loader only lists classes defined in this module
+        "__doc__": f"{spec.title}: seeds and rules from newscrawl/sites/{spec.name}.toml",
+    }
+    class_name = "".join(part.title() for part in spec.name.split("_")) + "Spider"
+    return type(class_name, (NewsSpiderBase,), attributes)
+
+
+SITE_SPIDERS = {name: spider_for_site(spec) for name, spec in load_registry().items()}
+globals().update({cls.__name__: cls for cls in SITE_SPIDERS.values()})

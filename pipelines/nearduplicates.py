@@ -1,0 +1,448 @@
+"""Near-duplicate detection of syndicated copies: MinHash + LSH, state in the database.
+
+A wire story is republished by many sites with their own headline, an added
+local paragraph, a few words changed, the last paragraphs cut. Such a copy is
+found by comparing *bodies* as sets of word 5-grams ("shingles"):
+
+* ``shingles(text)``: casefolded ``\\w+`` tokens (NFKC first, so quotes,
+  dashes and whitespace do not matter), every run of ``SHINGLE_SIZE`` tokens
+  hashed to an unsigned 64-bit integer.
+* ``signature(shingles)``: a MinHash signature, ``NUM_PERM`` minima of
+  independent 64-bit hash permutations (numpy, vectorised).
+* ``band_hashes(signature)``: LSH, the signature cut into ``BANDS`` bands of
+  ``ROWS`` rows, each band hashed to a signed 64-bit integer. Two articles
+  become *candidates* when any band matches; with few rows per band this
+  happens already at a low Jaccard similarity, which is what containment needs
+  (a 300-word original inside a 900-word copy has Jaccard 1/3 only).
+* Candidates are *verified* with a stored shingle sample (every shingle whose
+  hash is 0 mod ``SAMPLE_MODULUS``, plus all shingles of short texts), which
+  estimates containment directly and unbiasedly for any size ratio:
+  ``score = |A ∩ B| / min(|A|, |B|)``, the share of the shorter text found in
+  the longer. A copy that ADDS paragraphs scores like one that doesn't.
+
+Everything lives in two tables on ``pipelines.schema.metadata`` (created by
+``metadata.create_all``): ``minhash_bands`` (band, hash, article_id; indexed on
+(band, hash)) and ``minhash_signatures`` (article_id, shingle count, sample).
+No index state is held in process memory, so it survives restarts and is
+shared by several worker processes. The threshold and the LSH parameters were
+chosen by measurement, see ``newscrawl/benchmarks/nearduplicates.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    and_,
+    delete,
+    insert,
+    or_,
+    select,
+)
+
+from pipelines.schema import articles, metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+# Stats key the pipeline counts a linked copy under.
+NEAR_DUPLICATE_STAT = "newscrawl/articles/near_duplicate"
+
+# --- parameters (chosen by measurement: newscrawl/benchmarks/nearduplicates.py) ---
+SHINGLE_SIZE = 5  # words per shingle
+NUM_PERM = 128  # MinHash permutations
+ROWS = 2  # signature rows per LSH band
+BANDS = NUM_PERM // ROWS  # 64 bands: candidate probability 1-(1-J^2)^64, 50 % at J ~ 0.10
+# Verification: containment of the shorter body in the longer one.
+THRESHOLD = 0.5
+# Texts with fewer shingles than this are never linked (captions, teasers, errors).
+MIN_SHINGLES = 25
+# The shingle sample: every shingle hash divisible by SAMPLE_MODULUS, but all
+# shingles of texts with at most FULL_SAMPLE_MAX shingles (short texts would
+# otherwise leave too few samples for a stable estimate).
+SAMPLE_MODULUS = 4
+FULL_SAMPLE_MAX = 200
+
+_TOKEN = re.compile(r"\w+")
+_MASK64 = (1 << 64) - 1
+_U64 = np.uint64
+
+
+# --- pure functions -----------------------------------------------------------------
+
+def tokens(text: str) -> list[str]:
+    """Normalised words: NFKC, casefolded, ``\\w+`` runs (punctuation and spacing ignored)."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text or "").casefold())
+
+
+def _token_hash(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser (a bijection on uint64), vectorised; wraps around by design."""
+    x = x ^ (x >> _U64(30))
+    x = x * _U64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> _U64(27))
+    x = x * _U64(0x94D049BB133111EB)
+    return x ^ (x >> _U64(31))
+
+
+_GRAM_MULTIPLIERS = _mix(np.arange(1, 33, dtype=_U64) * _U64(0x9E3779B97F4A7C15)) | _U64(1)
+
+
+def shingle_array(text: str, size: int = SHINGLE_SIZE) -> np.ndarray:
+    """Sorted unique uint64 hashes of the word *size*-grams of *text* (texts shorter
+    than *size* words give one shingle of all their words; an empty text none)."""
+    words = tokens(text)
+    if not words:
+        return np.empty(0, dtype=_U64)
+    cache: dict[str, int] = {}
+    hashed = np.fromiter(
+        (cache[w] if w in cache else cache.setdefault(w, _token_hash(w)) for w in words),
+        dtype=_U64,
+        count=len(words),
+    )
+    n = max(len(words) - size + 1, 1)
+    width = min(size, len(words))
+    with np.errstate(over="ignore"):
+        acc = np.zeros(n, dtype=_U64)
+        for j in range(width):
+            acc = acc + hashed[j : j + n] * _GRAM_MULTIPLIERS[j]
+        acc = _mix(acc)
+    return np.unique(acc)
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> set[int]:
+    """The set of 64-bit shingle hashes (word *size*-grams of the normalised text)."""
+    return set(shingle_array(text, size).tolist())
+
+
+def _as_array(values: Iterable[int] | np.ndarray) -> np.ndarray:
+    if isinstance(values, np.ndarray):
+        return values.astype(_U64, copy=False)
+    return np.fromiter((v & _MASK64 for v in values), dtype=_U64)
+
+
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    seeds = np.arange(num_perm, dtype=_U64)
+    with np.errstate(over="ignore"):
+        a = _mix(seeds * _U64(0x9E3779B97F4A7C15) + _U64(1)) | _U64(1)
+        b = _mix(seeds * _U64(0xD1B54A32D192ED03) + _U64(7))
+    return a, b
+
+
+_PERMUTATIONS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_CHUNK = 2048  # shingles per block, bounds the temporary (chunk x num_perm) matrix
+
+
+def signature(shingle_set: Iterable[int] | np.ndarray, num_perm: int = NUM_PERM) -> np.ndarray:
+    """MinHash signature: uint64[num_perm], minimum of ``mix(a_i * x + b_i)`` over the
+    shingles x, for fixed seeded (a_i, b_i). An empty set gives all 2**64-1."""
+    if num_perm not in _PERMUTATIONS:
+        _PERMUTATIONS[num_perm] = _permutations(num_perm)
+    a, b = _PERMUTATIONS[num_perm]
+    values = _as_array(shingle_set)
+    result = np.full(num_perm, _MASK64, dtype=_U64)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(values), _CHUNK):
+            block = values[start : start + _CHUNK, None]
+            np.minimum(result, _mix(block * a + b).min(axis=0), out=result)
+    return result
+
+
+def band_hashes(sig: np.ndarray, rows: int = ROWS) -> list[tuple[int, int]]:
+    """LSH bands of *sig*: [(band number, signed 64-bit hash of its rows)]."""
+    sig = np.asarray(sig, dtype=_U64)
+    result = []
+    for band in range(len(sig) // rows):
+        chunk = sig[band * rows : (band + 1) * rows].tobytes()
+        digest = hashlib.blake2b(chunk, digest_size=8, person=band.to_bytes(4, "little")).digest()
+        result.append((band, int.from_bytes(digest, "little", signed=True)))
+    return result
+
+
+def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """Estimated Jaccard similarity: share of equal MinHash values."""
+    return float(np.mean(np.asarray(sig_a) == np.asarray(sig_b)))
+
+
+def sample(shingle_array_: np.ndarray) -> np.ndarray:
+    """The stored shingle sample: all shingles of short texts, else those = 0 mod SAMPLE_MODULUS."""
+    values = _as_array(shingle_array_)
+    if len(values) <= FULL_SAMPLE_MAX:
+        return np.sort(values)
+    return np.sort(values[values % _U64(SAMPLE_MODULUS) == 0])
+
+
+def containment_estimate(
+    query: np.ndarray, stored_sample: np.ndarray, stored_count: int
+) -> tuple[float, float]:
+    """(C(query in stored), C(stored in query)) from the *query*'s full shingle array
+    and the stored article's sample and shingle count.
+
+    A sample holding all of a text (count <= FULL_SAMPLE_MAX) gives exact values;
+    otherwise both sides are reduced to the shingles = 0 mod SAMPLE_MODULUS.
+    """
+    query = _as_array(query)
+    stored_sample = _as_array(stored_sample)
+    if not len(query) or not stored_count:
+        return 0.0, 0.0
+    if stored_count <= FULL_SAMPLE_MAX:
+        common = len(np.intersect1d(query, stored_sample, assume_unique=True))
+        return common / len(query), common / stored_count
+    query_sample = query[query % _U64(SAMPLE_MODULUS) == 0]
+    stored_sample = stored_sample[stored_sample % _U64(SAMPLE_MODULUS) == 0]
+    if not len(query_sample) or not len(stored_sample):
+        return 0.0, 0.0
+    common = len(np.intersect1d(query_sample, stored_sample, assume_unique=True))
+    return min(common / len(query_sample), 1.0), min(common / len(stored_sample), 1.0)
+
+
+def containment_score(query: np.ndarray, stored_sample: np.ndarray, stored_count: int) -> float:
+    """Share of the shorter text contained in the longer: ``|A ∩ B| / min(|A|, |B|)``."""
+    in_stored, in_query = containment_estimate(query, stored_sample, stored_count)
+    return in_stored if len(query) <= stored_count else in_query
+
+
+def _pack(values: np.ndarray) -> bytes:
+    return np.asarray(values, dtype="<u8").tobytes()
+
+
+def _unpack(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u8").astype(_U64)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything the index needs of one text, computed once (a few ms)."""
+
+    shingles: np.ndarray  # sorted unique uint64
+    bands: list[tuple[int, int]]
+
+    @property
+    def size(self) -> int:
+        return len(self.shingles)
+
+
+def fingerprint(text: str) -> Fingerprint:
+    values = shingle_array(text)
+    return Fingerprint(values, band_hashes(signature(values)) if len(values) else [])
+
+
+# --- tables -----------------------------------------------------------------------------
+
+# One row per LSH band of an indexed article: the lookup table.
+minhash_bands = Table(
+    "minhash_bands",
+    metadata,
+    Column("band", Integer, nullable=False),
+    Column("hash", BigInteger, nullable=False),  # signed 64-bit
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Index("ix_minhash_bands_band_hash", "band", "hash"),
+)
+
+# One row per indexed article: what candidate verification reads.
+minhash_signatures = Table(
+    "minhash_signatures",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("num_shingles", Integer, nullable=False),
+    # Little-endian uint64 shingle hashes (see sample()), sorted.
+    Column("sample", LargeBinary, nullable=False),
+)
+
+# Band pairs per "OR" lookup query (two bound parameters each).
+_LOOKUP_CHUNK = 64
+# Candidates verified per lookup (the most band hits first); copies share many bands.
+MAX_CANDIDATES = 200
+
+
+# --- the index --------------------------------------------------------------------------
+
+class NearDuplicateIndex:
+    """MinHash-LSH index of article bodies, kept in the database.
+
+    ``find_original(text)`` returns ``(article_id, score)`` of the earliest stored
+    article (lowest ``first_seen``, then ``id``) whose body shares at least
+    *threshold* of the shorter text's shingles, or None. With *follow_links*
+    (default) an article that is itself a linked copy (``duplicate_of`` set)
+    stands for its original, so a copy of a copy points at the first version.
+    ``add(article_id, text)`` indexes a stored article (its ``articles`` row must exist).
+    """
+
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        threshold: float = THRESHOLD,
+        min_shingles: int = MIN_SHINGLES,
+        follow_links: bool = True,
+    ):
+        self.bind = bind
+        self.threshold = threshold
+        self.min_shingles = min_shingles
+        self.follow_links = follow_links
+
+    # Engine: one short transaction per call; Connection: the caller's.
+    def _connect(self):
+        from sqlalchemy import Engine
+
+        if isinstance(self.bind, Engine):
+            return self.bind.begin()
+        return _Borrowed(self.bind)
+
+    def create_tables(self) -> None:
+        with self._connect() as conn:
+            metadata.create_all(conn, tables=[minhash_bands, minhash_signatures])
+
+    def add(self, article_id: int, text: str | Fingerprint) -> bool:
+        """Index *article_id* (replacing earlier entries); False if the text is too short."""
+        fp = text if isinstance(text, Fingerprint) else fingerprint(text)
+        with self._connect() as conn:
+            conn.execute(delete(minhash_bands).where(minhash_bands.c.article_id == article_id))
+            conn.execute(
+                delete(minhash_signatures).where(minhash_signatures.c.article_id == article_id)
+            )
+            if fp.size < self.min_shingles:
+                return False
+            conn.execute(
+                insert(minhash_bands),
+                [{"band": band, "hash": value, "article_id": article_id} for band, value in fp.bands],
+            )
+            conn.execute(
+                insert(minhash_signatures),
+                {"article_id": article_id, "num_shingles": fp.size,
+                 "sample": _pack(sample(fp.shingles))},
+            )
+        return True
+
+    def remove(self, article_id: int) -> None:
+        with self._connect() as conn:
+            conn.execute(delete(minhash_bands).where(minhash_bands.c.article_id == article_id))
+            conn.execute(
+                delete(minhash_signatures).where(minhash_signatures.c.article_id == article_id)
+            )
+
+    def matches(
+        self, text: str | Fingerprint, exclude_id: int | None = None
+    ) -> list[tuple[int, float]]:
+        """All verified matches [(article_id, score)], best score first."""
+        fp = text if isinstance(text, Fingerprint) else fingerprint(text)
+        if fp.size < self.min_shingles:
+            return []
+        with self._connect() as conn:
+            return self._matches(conn, fp, exclude_id)
+
+    def _matches(self, conn, fp: Fingerprint, exclude_id: int | None) -> list[tuple[int, float]]:
+        hits: dict[int, int] = {}
+        for start in range(0, len(fp.bands), _LOOKUP_CHUNK):
+            chunk = fp.bands[start : start + _LOOKUP_CHUNK]
+            condition = or_(
+                *(and_(minhash_bands.c.band == band, minhash_bands.c.hash == value)
+                  for band, value in chunk)
+            )
+            for (article_id,) in conn.execute(select(minhash_bands.c.article_id).where(condition)):
+                hits[article_id] = hits.get(article_id, 0) + 1
+        hits.pop(exclude_id, None)
+        if not hits:
+            return []
+        candidates = sorted(hits, key=lambda a: (-hits[a], a))[:MAX_CANDIDATES]
+        rows = conn.execute(
+            select(minhash_signatures.c.article_id, minhash_signatures.c.num_shingles,
+                   minhash_signatures.c.sample)
+            .where(minhash_signatures.c.article_id.in_(candidates))
+        ).all()
+        found = []
+        for article_id, count, blob in rows:
+            score = containment_score(fp.shingles, _unpack(blob), count)
+            if score >= self.threshold and min(count, fp.size) >= self.min_shingles:
+                found.append((article_id, score))
+        found.sort(key=lambda m: (-m[1], m[0]))
+        return found
+
+    def find_original(
+        self, text: str | Fingerprint, exclude_id: int | None = None
+    ) -> tuple[int, float] | None:
+        """(earliest matching article id, its score) or None; see the class docstring."""
+        fp = text if isinstance(text, Fingerprint) else fingerprint(text)
+        if fp.size < self.min_shingles:
+            return None
+        with self._connect() as conn:
+            found = self._matches(conn, fp, exclude_id)
+            if not found:
+                return None
+            scores = dict(found)
+            rows = conn.execute(
+                select(articles.c.id, articles.c.first_seen, articles.c.duplicate_of)
+                .where(articles.c.id.in_(list(scores)))
+            ).all()
+            # Each match stands for itself or, if it is a linked copy, for its original.
+            best: dict[int, float] = {}
+            for article_id, _first_seen, duplicate_of in rows:
+                target = duplicate_of if self.follow_links and duplicate_of else article_id
+                if target == exclude_id:
+                    target = article_id
+                best[target] = max(best.get(target, 0.0), scores[article_id])
+            if not best:
+                return None
+            order = conn.execute(
+                select(articles.c.id, articles.c.first_seen).where(articles.c.id.in_(list(best)))
+            ).all()
+        if not order:
+            return None
+        earliest = min(order, key=lambda r: (r.first_seen is None, r.first_seen, r.id)).id
+        return earliest, best[earliest]
+
+
+class _Borrowed:
+    """Context manager yielding a caller's Connection unchanged (no commit, no close)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        return self.conn
+
+    def __exit__(self, *exc):
+        return False
+
+
+__all__: Sequence[str] = (
+    "NEAR_DUPLICATE_STAT",
+    "NearDuplicateIndex",
+    "Fingerprint",
+    "band_hashes",
+    "containment_estimate",
+    "containment_score",
+    "fingerprint",
+    "jaccard_estimate",
+    "minhash_bands",
+    "minhash_signatures",
+    "sample",
+    "shingles",
+    "signature",
+)

@@ -1,0 +1,19 @@
+import pytest
+
+from newscrawl.demo.server import SiteServer
+
+
+@pytest.fixture
+def serve():
+    """serve(root=None, routes=None) -> a started SiteServer, stopped after the test."""
+    servers = []
+
+    def start(root=None, routes=None) -> SiteServer:
+        server = SiteServer(root, routes)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,44 @@
+"""The seed article, from two reconstructed LBC markups, through `newscrawl.extract`."""
+
+import json
+
+import pytest
+
+import newscrawl
+from newscrawl.sites import load_registry
+from tests.crawling import FIXTURES
+
+LBC = FIXTURES / "lbc"
+EXPECTED = json.loads((LBC / "expected.json").read_text(encoding="utf-8"))
+LBC_RULES = load_registry()["lbc"].extraction.to_rules()
+
+
+@pytest.fixture(params=EXPECTED["fixtures"])
+def lbc_page(request):
+    return (LBC / request.param).read_bytes()
+
+
+@pytest.mark.parametrize("rules", [LBC_RULES, None], ids=["site-rules", "general"])
+def test_seed_article_fields(lbc_page, rules):
+    article = newscrawl.extract(lbc_page, EXPECTED["url"], rules=rules)
+    assert article.headline == EXPECTED["headline"]
+    assert article.date_published == EXPECTED["date_published"]
+    assert article.authors == EXPECTED["authors"]
+    assert article.description == EXPECTED["description"]
+    lines = article.article_body.splitlines()
+    assert lines[0] == EXPECTED["body_first_line"]
+    assert lines[-1] == EXPECTED["body_last_line"]
+    assert lines == EXPECTED["body_paragraphs"]
+
+
+@pytest.mark.parametrize("rules", [LBC_RULES, None], ids=["site-rules", "general"])
+def test_seed_article_body_has_no_boilerplate(lbc_page, rules):
+    body = newscrawl.extract(lbc_page, EXPECTED["url"], rules=rules).article_body
+    assert len(body.split()) > 500
+    leaked = [text for text in EXPECTED["forbidden_in_body"] if text in body]
+    assert leaked == []
+
+
+def test_seed_article_tags(lbc_page):
+    article = newscrawl.extract(lbc_page, EXPECTED["url"], rules=LBC_RULES)
+    assert sorted(article.tags) == sorted(EXPECTED["tags"])

@@ -1,0 +1,431 @@
+"""The item pipelines against a real database: SQLite, and PostgreSQL when installed."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.utils.test import get_crawler
+from sqlalchemy import create_engine, func, select
+
+from newscrawl.items import Article
+from pipelines.database import DEFAULT_DATABASE_URL, database_url, mask_url
+from pipelines.dedup import DeduplicationPipeline, content_hash
+from pipelines.schema import article_urls, articles
+from pipelines.storage import StoragePipeline
+from pipelines.store import SettingsError
+from pipelines.validation import ValidationPipeline
+
+# Until tests/conftest.py imports them for every module.
+from tests.servers import postgres_server, postgres_url  # noqa: F401
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+BODY = "The council approved the new budget on Tuesday after a long debate.\n\nMore follows."
+OTHER_BODY = "A storm closed the harbour for two days; ferries resume on Friday."
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+
+def article(url: str, body: str = BODY, **fields) -> Article:
+    fields.setdefault("headline", f"Headline of {url}")
+    return Article(url=url, article_body=body, **fields)
+
+
+class Run:
+    """One crawl's pipelines, driven by hand in ITEM_PIPELINES order."""
+
+    def __init__(self, database: str, **settings):
+        self.database = database
+        self.crawler = get_crawler(NewsSpider, {"DATABASE_URL": database, **settings})
+        self.crawler.spider = NewsSpider.from_crawler(self.crawler)
+        self.pipelines = [
+            cls.from_crawler(self.crawler)
+            for cls in (ValidationPipeline, DeduplicationPipeline, StoragePipeline)
+        ]
+
+    def open(self) -> Run:
+        for pipeline in self.pipelines:
+            if hasattr(pipeline, "open_spider"):
+                pipeline.open_spider()
+        return self
+
+    def feed(self, *items) -> list[str]:
+        """Process items; returns "kept" or "dropped" for each."""
+        results = []
+        for item in items:
+            try:
+                for pipeline in self.pipelines:
+                    item = pipeline.process_item(item)
+            except DropItem:
+                results.append("dropped")
+            else:
+                results.append("kept")
+        return results
+
+    def close(self) -> None:
+        for pipeline in reversed(self.pipelines):  # as Scrapy does
+            if hasattr(pipeline, "close_spider"):
+                pipeline.close_spider()
+
+    @property
+    def stats(self) -> dict:
+        return {k: v for k, v in self.crawler.stats.get_stats().items() if k.startswith("newscrawl/")}
+
+    def crawl(self, *items) -> Run:
+        self.open()
+        self.feed(*items)
+        self.close()
+        return self
+
+
+def read(database: str, table=articles) -> list[dict]:
+    engine = create_engine(database)
+    try:
+        with engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(select(table).order_by(table.c.id))]
+    finally:
+        engine.dispose()
+
+
+def outcomes(stats: dict) -> dict:
+    prefix = "newscrawl/articles/"
+    return {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'news.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+# -- outcomes -------------------------------------------------------------------------
+
+
+def test_outcomes_within_one_run(db):
+    run = Run(db).crawl(
+        article("https://example.com/news/budget?utm_source=rss"),  # new
+        article("https://example.com/news/budget/amp"),  # same key, same body: unchanged
+        article("https://example.com/news/budget", BODY + " Update: passed."),  # updated
+        # the updated body again, differing in case and whitespace only, elsewhere: duplicate
+        article("https://example.com/syndicated/42", "  " + (BODY + " Update: passed.").upper().replace(" ", "\n ")),
+        article("https://example.com/news/storm", OTHER_BODY),  # new
+    )
+    assert outcomes(run.stats) == {"new": 2, "unchanged": 1, "updated": 1, "duplicate": 1}
+
+    rows = read(db)
+    assert [r["canonical_url"] for r in rows] == ["https://example.com/news/budget", "https://example.com/news/storm"]
+    budget = rows[0]
+    assert budget["url"] == "https://example.com/news/budget?utm_source=rss"  # first fetched URL
+    assert budget["article_body"].endswith("Update: passed.")
+    assert budget["content_hash"] == content_hash(BODY + " Update: passed.")
+    assert budget["first_seen"] < budget["last_seen"]
+    aliases = read(db, article_urls)
+    assert [(a["article_id"], a["url"]) for a in aliases] == [(budget["id"], "https://example.com/syndicated/42")]
+
+
+def test_second_run_adds_no_rows(db):
+    items = [
+        article("https://example.com/a"),
+        article("https://example.com/a-copy", BODY.replace("\n\n", " ")),  # duplicate of a
+        article("https://example.com/b", OTHER_BODY),
+    ]
+    first = Run(db).crawl(*items)
+    assert outcomes(first.stats) == {"new": 2, "duplicate": 1}
+    before = {r["url"]: r for r in read(db)}
+
+    second = Run(db).crawl(
+        article("https://example.com/a?fbclid=xyz"),  # unchanged (key matches across runs)
+        article("https://example.com/a-copy", BODY),  # duplicate again, looked up in the database
+        article("https://example.com/b", OTHER_BODY + " Correction appended."),  # updated
+        article("https://example.com/c", BODY),  # same body as a, new URL: duplicate
+    )
+    assert outcomes(second.stats) == {"unchanged": 1, "duplicate": 2, "updated": 1}
+    after = {r["url"]: r for r in read(db)}
+    assert set(after) == set(before) == {"https://example.com/a", "https://example.com/b"}
+    for url, row in after.items():
+        assert row["id"] == before[url]["id"]
+        assert row["first_seen"] == before[url]["first_seen"]
+        assert row["last_seen"] > before[url]["last_seen"]
+    assert after["https://example.com/a"]["article_body"] == BODY  # unchanged: content untouched
+    assert after["https://example.com/b"]["article_body"].endswith("Correction appended.")
+    aliases = {a["url"]: a["article_id"] for a in read(db, article_urls)}
+    a_id = after["https://example.com/a"]["id"]
+    assert aliases == {"https://example.com/a-copy": a_id, "https://example.com/c": a_id}
+
+
+def test_rel_canonical_is_the_key(db):
+    run = Run(db).crawl(
+        article("https://m.example.com/n/1?utm_medium=x", canonical_url="https://www.example.com/news/story-1"),
+        article("https://www.example.com/news/story-1"),
+    )
+    assert outcomes(run.stats) == {"new": 1, "unchanged": 1}
+    [row] = read(db)
+    assert row["canonical_url"] == "https://www.example.com/news/story-1"
+
+
+def test_batches_are_flushed_as_they_fill(db):
+    run = Run(db, DATABASE_BATCH_SIZE=3).open()
+    run.feed(*[article(f"https://example.com/{n}", f"{OTHER_BODY} Number {n}.") for n in range(7)])
+    assert len(read(db)) == 6  # two full batches written, one article pending
+    # pending articles are visible to deduplication
+    run.feed(article("https://example.com/again", f"{OTHER_BODY} Number 6."))
+    run.close()
+    assert len(read(db)) == 7
+    assert run.stats["newscrawl/db/batches"] == 3
+    assert outcomes(run.stats) == {"new": 7, "duplicate": 1}
+    assert read(db, article_urls)[0]["url"] == "https://example.com/again"
+
+
+def test_row_contents(db):
+    Run(db).crawl(
+        article(
+            "https://example.com/full",
+            canonical_url="https://example.com/full?utm_campaign=x",
+            site="example.com",
+            description="Short summary.",
+            authors=["Ann Author", "Bob Writer"],
+            tags=["politics", "budget"],
+            date_published="2021-12-07T20:24:00+02:00",
+            date_published_raw="7 Dec 2021, 20:24",
+            date_modified="not a date",
+            date_modified_raw="yesterday",
+            date_downloaded="2026-01-02T03:04:05+00:00",
+            in_language="en",
+            section="Politics",
+            main_image="https://example.com/img.jpg",
+            extraction_problem=None,
+        )
+    )
+    [row] = read(db)
+    assert row["canonical_url"] == "https://example.com/full"
+    assert row["site"] == "example.com"
+    assert row["authors"] == ["Ann Author", "Bob Writer"]
+    assert row["tags"] == ["politics", "budget"]
+    assert row["date_published"] == datetime(2021, 12, 7, 18, 24, tzinfo=UTC)
+    assert row["date_published"].tzinfo is not None
+    assert row["date_published_raw"] == "7 Dec 2021, 20:24"
+    assert row["date_modified"] is None and row["date_modified_raw"] == "yesterday"
+    assert row["date_downloaded"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert (row["in_language"], row["section"], row["main_image"]) == ("en", "Politics", "https://example.com/img.jpg")
+    assert row["duplicate_of"] is None
+    assert row["first_seen"].tzinfo is not None
+
+
+def test_dict_items_work_too(db):
+    run = Run(db).crawl({"url": "https://example.com/d", "headline": "H", "article_body": BODY, "authors": ["A"]})
+    assert outcomes(run.stats) == {"new": 1}
+    assert read(db)[0]["authors"] == ["A"]
+
+
+def test_storage_without_dedup_pipeline(tmp_path):
+    database = f"sqlite:///{tmp_path / 'news.db'}"
+    run = Run(database)
+    run.pipelines = [p for p in run.pipelines if not isinstance(p, DeduplicationPipeline)]
+    run.crawl(article("https://example.com/a"), article("https://example.com/a"), article("https://example.com/b"))
+    assert outcomes(run.stats) == {"new": 1, "unchanged": 1, "duplicate": 1}
+
+
+# -- validation -----------------------------------------------------------------------
+
+
+def test_validation_drops_are_counted(tmp_path, caplog):
+    database = f"sqlite:///{tmp_path / 'news.db'}"
+    run = Run(database).open()
+    with caplog.at_level(logging.INFO, logger="pipelines.validation"):
+        results = run.feed(
+            article("https://example.com/no-headline", headline=""),
+            article("https://example.com/no-body", body="", extraction_problem="no-article"),
+            article("https://example.com/short", body="Too short."),
+            Article(headline="No URL", article_body=BODY),
+            article("https://example.com/ok"),
+        )
+    run.close()
+    assert results == ["dropped"] * 4 + ["kept"]
+    assert run.stats["newscrawl/dropped"] == 4
+    for reason in ("no_headline", "no_body", "body_too_short", "no_url"):
+        assert run.stats[f"newscrawl/dropped/{reason}"] == 1
+    assert "https://example.com/no-body" in caplog.text and "no-article" in caplog.text
+    assert len(read(database)) == 1
+
+
+# -- settings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", 0, -5, "1.5"])
+def test_bad_batch_size_is_refused(tmp_path, value):
+    with pytest.raises(SettingsError, match="DATABASE_BATCH_SIZE"):
+        Run(f"sqlite:///{tmp_path / 'news.db'}", DATABASE_BATCH_SIZE=value)
+
+
+def test_bad_min_body_setting_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="VALIDATION_MIN_BODY_CHARS"):
+        Run(f"sqlite:///{tmp_path / 'news.db'}", VALIDATION_MIN_BODY_CHARS="many")
+
+
+def test_database_url_resolution(monkeypatch):
+    from scrapy.settings import Settings
+
+    monkeypatch.delenv("NEWSCRAWL_DATABASE_URL", raising=False)
+    assert database_url(Settings()) == DEFAULT_DATABASE_URL == "sqlite:///newscrawl.db"
+    monkeypatch.setenv("NEWSCRAWL_DATABASE_URL", "sqlite:////tmp/env.db")
+    assert database_url(Settings()) == "sqlite:////tmp/env.db"
+    assert database_url(Settings({"DATABASE_URL": "sqlite:////tmp/setting.db"})) == "sqlite:////tmp/setting.db"
+
+
+def test_mask_url():
+    assert mask_url("postgresql+psycopg://news:s3cret@db:5432/news") == "postgresql+psycopg://news:***@db:5432/news"
+    assert "s3cret" not in mask_url("not even :// a url user:s3cret@host")
+
+
+# -- failures ------------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("missing directory", "does not exist"),
+        ("bad url", "not a valid database URL"),
+        ("unsupported", "unsupported database 'mysql'"),
+        ("read-only", "readonly database"),
+        ("server down", "127.0.0.1"),
+    ],
+)
+def test_unopenable_database_stops_the_crawl(tmp_path, caplog, kind, reason):
+    database = {
+        "missing directory": f"sqlite:///{tmp_path / 'no-such-dir' / 'news.db'}",
+        "bad url": "this is not a url",
+        "unsupported": "mysql://news:s3cret@localhost/news",
+        "read-only": f"sqlite:///file:{tmp_path / 'ro.db'}?mode=ro&uri=true",
+        "server down": f"postgresql+psycopg://news:s3cret@127.0.0.1:{_closed_port()}/news",
+    }[kind]
+    if kind == "read-only":  # an existing database, opened read-only
+        sqlite3.connect(tmp_path / "ro.db").execute("CREATE TABLE t (x)").connection.close()
+    run = Run(database)
+    with caplog.at_level(logging.INFO), pytest.raises(CloseSpider) as raised:
+        run.open()
+    assert raised.value.reason == "database_error"
+    assert run.stats["newscrawl/fatal"] == "database_open_failed"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, caplog.text
+    message = errors[0].getMessage()
+    assert "Cannot open the database" in message and reason in message
+    assert "s3cret" not in caplog.text
+    run.close()  # Scrapy closes the pipelines that were opened
+    assert not (tmp_path / "no-such-dir").exists()
+
+
+def test_write_failure_mid_run_stops_the_crawl(tmp_path, caplog):
+    path = tmp_path / "news.db"
+    database = f"sqlite:///{path}"
+    run = Run(database, DATABASE_BATCH_SIZE=1).open()
+    assert run.feed(article("https://example.com/1")) == ["kept"]
+    # Break the schema behind the pipeline's back: the next insert fails.
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE articles RENAME COLUMN headline TO headline_renamed")
+    with caplog.at_level(logging.INFO):
+        run.feed(article("https://example.com/2", OTHER_BODY))
+        assert run.feed(article("https://example.com/3", BODY + " more")) == ["dropped"]
+        run.close()
+    assert run.stats["newscrawl/fatal"] == "database_write_failed"
+    assert run.stats["newscrawl/articles/unsaved"] == 2
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert "Cannot write to the database" in errors[0] and str(path) in errors[0]
+    assert "1 articles of the current batch are not saved" in errors[0]
+
+
+# -- in a real crawl ---------------------------------------------------------------------
+
+CRAWL_SCRIPT = textwrap.dedent(
+    """
+    import sqlite3, sys
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+    from newscrawl.items import Article
+
+    BODY = "Body text of article number {} which is long enough to be kept."
+
+    class ItemsSpider(scrapy.Spider):
+        name = "items"
+
+        async def start(self):
+            for n in range(5):
+                if n == 3 and BREAK_AT_3:
+                    with sqlite3.connect(DB_PATH) as conn:
+                        conn.execute("ALTER TABLE articles RENAME COLUMN headline TO h2")
+                yield Article(url=f"https://example.com/{n}", headline=f"H{n}", article_body=BODY.format(n))
+
+    DB_PATH, BREAK_AT_3 = sys.argv[1], sys.argv[2] == "break"
+    process = CrawlerProcess({
+        "DATABASE_URL": f"sqlite:///{DB_PATH}",
+        "DATABASE_BATCH_SIZE": 1,
+        "ITEM_PIPELINES": {
+            "pipelines.validation.ValidationPipeline": 100,
+            "pipelines.dedup.DeduplicationPipeline": 200,
+            "pipelines.storage.StoragePipeline": 300,
+        },
+        "LOG_LEVEL": "INFO",
+    })
+    crawler = process.create_crawler(ItemsSpider)
+    process.crawl(crawler)
+    process.start()
+    print("FATAL=", crawler.stats.get_value("newscrawl/fatal"))
+    print("REASON=", crawler.stats.get_value("finish_reason"))
+    print("NEW=", crawler.stats.get_value("newscrawl/articles/new"))
+    """
+)
+
+
+def crawl_in_subprocess(tmp_path: Path, db_path: Path, mode: str = "") -> str:
+    script = tmp_path / "crawl.py"
+    script.write_text(CRAWL_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, "-W", "always", str(script), str(db_path), mode],
+        cwd=PROJECT_DIR, env={"PYTHONPATH": str(PROJECT_DIR), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120,
+    )
+    return done.stdout + done.stderr
+
+
+def test_real_crawl_stores_items_without_deprecation_warnings(tmp_path):
+    output = crawl_in_subprocess(tmp_path, tmp_path / "news.db")
+    assert "REASON= finished" in output and "NEW= 5" in output, output
+    assert "FATAL= None" in output
+    assert "Deprecat" not in output, output
+    assert len(read(f"sqlite:///{tmp_path / 'news.db'}")) == 5
+
+
+def test_real_crawl_with_missing_database_directory_stops_before_start(tmp_path):
+    output = crawl_in_subprocess(tmp_path, tmp_path / "missing" / "news.db")
+    assert "REASON= database_error" in output and "FATAL= database_open_failed" in output, output
+    assert output.count("ERROR") == 1, output
+    assert "NEW= None" in output
+
+
+def test_real_crawl_stops_on_write_failure(tmp_path):
+    output = crawl_in_subprocess(tmp_path, tmp_path / "news.db", "break")
+    assert "REASON= database_error" in output and "FATAL= database_write_failed" in output, output
+    assert output.count("ERROR") == 1, output
+    engine = create_engine(f"sqlite:///{tmp_path / 'news.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(articles.c.id.table)).scalar() == 3
+    engine.dispose()
