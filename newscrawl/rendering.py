@@ -20,8 +20,10 @@ whatever the browser rendered by then.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import weakref
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -30,22 +32,23 @@ from scrapy_playwright.page import PageMethod
 logger = logging.getLogger(__name__)
 
 # --- waiting for content --------------------------------------------------------------
-# The wait ends when the page holds an article-sized block of text (paragraphs or an
-# <article>) that stopped growing, or when a page without paragraphs (a section page)
-# holds this much text and stopped changing; at the latest after CONTENT_TIMEOUT_MS.
+# Every CONTENT_POLL_MS the wait measures the page. It ends with
+#   "content": an article-sized block of text (paragraphs or an <article>) that stopped growing;
+#   "idle":    no such block, but the page is loaded, its network quiet and its text unchanged
+#              (section pages, short pages; a shell still fetching its story keeps waiting);
+#   "timeout": CONTENT_TIMEOUT_MS passed; the page is taken as it is, the request does not fail.
 CONTENT_MIN_CHARS = 500
-PAGE_MIN_CHARS = 1500
 CONTENT_QUIET_MS = 250  # article text unchanged for this long: done
-PAGE_QUIET_MS = 1000  # page text (no article yet) unchanged for this long: done
+IDLE_MS = 1000  # no request in flight, none finished and no text change for this long: done
 CONTENT_POLL_MS = 100
 CONTENT_TIMEOUT_MS = 8000
+# Requests that may still bring the page's text (images, fonts, media are aborted anyway).
+_TRACKED_TYPES = frozenset({"document", "script", "fetch", "xhr", "other"})
 
-# Runs in the page every CONTENT_POLL_MS; returns false (keep waiting) or why it stopped.
-# State between polls lives on window, so a page that navigates starts over.
-_CONTENT_READY_JS = """
-(o) => {
+_SNAPSHOT_JS = """
+() => {
   const body = document.body;
-  if (!body) return false;
+  if (!body) return {content: 0, page: 0, ready: document.readyState};
   let paragraphs = 0;
   for (const p of document.querySelectorAll('p')) {
     const n = p.textContent.trim().length;
@@ -55,45 +58,79 @@ _CONTENT_READY_JS = """
   for (const a of document.querySelectorAll('article, [itemprop~="articleBody"]')) {
     article = Math.max(article, a.textContent.trim().length);
   }
-  const content = Math.max(paragraphs, article);
-  const page = (body.innerText || '').length;
-  const now = performance.now();
-  const s = window.__newscrawlWait || (window.__newscrawlWait = {content: -1, page: -1, cSince: now, pSince: now});
-  if (content !== s.content) { s.content = content; s.cSince = now; }
-  if (page !== s.page) { s.page = page; s.pSince = now; }
-  if (content >= o.minChars && now - s.cSince >= o.contentQuietMs) return 'content';
-  if (content < o.minChars && page >= o.pageMinChars && now - s.pSince >= o.pageQuietMs) return 'page';
-  return false;
+  return {content: Math.max(paragraphs, article), page: (body.innerText || '').length, ready: document.readyState};
 }
 """
 
 
-async def wait_for_content(page, min_chars: int = CONTENT_MIN_CHARS, page_min_chars: int = PAGE_MIN_CHARS,
-                           timeout_ms: int = CONTENT_TIMEOUT_MS) -> str:
-    """Wait until the page's article text is there and stable; never raises on timeout.
+class _Network:
+    """Requests of one page in flight, and when the last one started or ended."""
 
-    Used as ``PageMethod(wait_for_content)``: scrapy-playwright calls it with the page and
-    stores the return value in ``PageMethod.result`` ("content", "page", "timeout" or
-    "error"), which the spider can read through ``render_outcome(response)``.
+    def __init__(self):
+        self.pending: set = set()
+        self.last = asyncio.get_running_loop().time()
+
+    def started(self, request) -> None:
+        if request.resource_type in _TRACKED_TYPES:
+            self.pending.add(request)
+            self.last = asyncio.get_running_loop().time()
+
+    def ended(self, request) -> None:
+        if request in self.pending:
+            self.pending.discard(request)
+            self.last = asyncio.get_running_loop().time()
+
+
+_NETWORK: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+async def track_network(page, request) -> None:
+    """``playwright_page_init_callback``: follow the page's requests from before navigation,
+    so that the content wait knows when the network has gone quiet."""
+    network = _NETWORK[page] = _Network()
+    page.on("request", network.started)
+    page.on("requestfinished", network.ended)
+    page.on("requestfailed", network.ended)
+
+
+async def wait_for_content(page, min_chars: int = CONTENT_MIN_CHARS, timeout_ms: int = CONTENT_TIMEOUT_MS) -> str:
+    """Wait until the page's article text is there and stable; never fails the request on timeout.
+
+    Used as ``PageMethod(wait_for_content)``: scrapy-playwright calls it with the page (an
+    exception here would fail the request) and keeps the return value in ``PageMethod.result``:
+    "content", "idle" or "timeout" (see above), readable with ``render_outcome(response)``.
     """
     from playwright.async_api import Error as PlaywrightError
-    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-    options = {"minChars": min_chars, "pageMinChars": page_min_chars,
-               "contentQuietMs": CONTENT_QUIET_MS, "pageQuietMs": PAGE_QUIET_MS}
-    try:
-        handle = await page.wait_for_function(_CONTENT_READY_JS, arg=options,
-                                              polling=CONTENT_POLL_MS, timeout=timeout_ms)
-        return str(await handle.json_value())
-    except PlaywrightTimeoutError:
-        logger.debug("No article-sized text in %s after %d ms: taking the page as it is", page.url, timeout_ms)
-        return "timeout"
-    except PlaywrightError as exc:
-        if page.is_closed():
-            raise  # the page or browser is gone: let scrapy-playwright fail (and retry) the request
-        # e.g. "Execution context was destroyed" by a client-side redirect: take what is there
-        logger.debug("Waiting for content in %s stopped: %s", page.url, exc)
-        return "error"
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    deadline = start + timeout_ms / 1000
+    network = _NETWORK.get(page)
+    content = text = -1
+    content_since = text_since = start
+    while True:
+        try:
+            snapshot = await page.evaluate(_SNAPSHOT_JS)
+        except PlaywrightError:
+            if page.is_closed():
+                raise  # the page or the browser is gone: scrapy-playwright fails (and retries) the request
+            snapshot = None  # navigating (a client-side redirect): measure again
+        now = loop.time()
+        if snapshot is not None:
+            if snapshot["content"] != content:
+                content, content_since = snapshot["content"], now
+            if snapshot["page"] != text:
+                text, text_since = snapshot["page"], now
+            if content >= min_chars and now - content_since >= CONTENT_QUIET_MS / 1000:
+                return "content"
+            quiet_network = network is None or (not network.pending and now - network.last >= IDLE_MS / 1000)
+            if (content < min_chars and snapshot["ready"] == "complete" and quiet_network
+                    and now - text_since >= IDLE_MS / 1000):
+                return "idle"
+        if now >= deadline:
+            logger.debug("No article-sized text in %s after %d ms: taking the page as it is", page.url, timeout_ms)
+            return "timeout"
+        await asyncio.sleep(min(CONTENT_POLL_MS / 1000, max(deadline - now, 0)))
 
 
 def browser_meta() -> dict:
@@ -107,13 +144,27 @@ def browser_meta() -> dict:
         # The content wait starts at DOMContentLoaded; scrapy-playwright still waits for
         # the load event after it (images and fonts are aborted, so that comes quickly).
         "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
+        "playwright_page_init_callback": "newscrawl.rendering.track_network",
         "playwright_page_methods": [PageMethod(wait_for_content)],
     }
 
 
+_NOT_PAGES_RE = re.compile(
+    r"(?:\.(?:xml|rss|atom|rdf|xml\.gz|gz|txt|json|pdf)$|/robots\.txt$|sitemap|/feeds?/?$|/rss/?$|/atom/?$)", re.I)
+
+
+def may_render(url: str) -> bool:
+    """False for URLs that name robots.txt, sitemaps, feeds and other non-pages.
+
+    The browser shows XML through its viewer: ``page.content()`` of a feed or a sitemap is
+    Chromium's viewer HTML, not the XML, so such seeds must not go through the browser."""
+    parts = urlsplit(url)
+    return not _NOT_PAGES_RE.search(parts.path) and "format=rss" not in parts.query.lower()
+
+
 def render_outcome(response) -> str | None:
-    """How the content wait of a rendered response ended: "content", "page", "timeout",
-    "error"; None for a response that did not come from the browser."""
+    """How the content wait of a rendered response ended: "content", "idle" or "timeout";
+    None for a response that did not come from the browser."""
     if not response.meta.get("playwright"):
         return None
     for method in response.meta.get("playwright_page_methods") or ():

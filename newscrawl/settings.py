@@ -25,6 +25,14 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retries wait for the server's Retry-After (429/503), else RETRY_BACKOFF_BASE * 2**n seconds.
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 300.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+}
 DOWNLOAD_TIMEOUT = 30
 # Bigger pages than this are not news articles; they are cancelled and counted.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
@@ -61,5 +69,7 @@ EXTENSIONS = {
 LOGSTATS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+# Unattended cron runs need no control ports.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"

@@ -12,7 +12,7 @@ comparison, not for display.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as w3lib_canonicalize_url
 
@@ -101,6 +101,21 @@ def canonicalize_url(url: str) -> str:
     return w3lib_canonicalize_url(rebuilt, keep_blank_values=True)
 
 
+def request_url(url: str) -> str:
+    """The URL to fetch: without fragment and tracking parameters, otherwise as given
+    (hosts and AMP/print paths are kept: those are still real, distinct pages to download)."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    query = "&".join(
+        pair for pair in parts.query.split("&")
+        if pair and not _is_tracking_param(*(unquote_plus(x) for x in (pair.partition("=")[::2])))
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
 def article_url_key(url: str, rel_canonical: str | None = None) -> str:
     """Return the key identifying the article fetched from *url*.
 
@@ -149,11 +164,14 @@ def _site_host(url: str) -> str | None:
 
 
 def _strip_variant_host_prefix(host: str) -> str:
-    for prefix in VARIANT_HOST_PREFIXES:
-        rest = host.removeprefix(prefix)
-        # Keep at least "name.tld": "m.example.com" -> "example.com", "m.com" stays.
-        if rest != host and "." in rest:
-            return rest
+    """Drop mobile/AMP host prefixes, also stacked: amp.m.example.com -> example.com (m.com stays)."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in VARIANT_HOST_PREFIXES:
+            rest = host.removeprefix(prefix)
+            if rest != host and "." in rest:  # keep at least "name.tld"
+                host, stripped = rest, True
     return host
 
 
@@ -161,10 +179,10 @@ def _strip_variant_path(path: str) -> str:
     segments = path.split("/")
     # Drop "/amp/" and "/print/" segments (also a trailing "/amp").
     kept = [s for s in segments[1:] if s.lower() not in VARIANT_SEGMENTS]
+    while kept and AMP_SUFFIX_RE.search(kept[-1]):  # story.amp.html -> story.html
+        kept[-1] = AMP_SUFFIX_RE.sub("", kept[-1])
     if kept and kept[-1].lower() in INDEX_PAGES:
         kept[-1] = ""
-    if kept:
-        kept[-1] = AMP_SUFFIX_RE.sub("", kept[-1])
     # "/news/story/amp" -> "/news/story", "/news/amp/" -> "/news/"
     return "/" + "/".join(kept)
 

@@ -57,14 +57,12 @@ def classify(store: ArticleStore, adapter: ItemAdapter) -> Decision:
     body_hash = content_hash(adapter.get("article_body"))
     run = store.run
 
-    def same_or_changed(stored_hash: bytes | str) -> str:
-        unchanged = stored_hash == (digest(body_hash) if isinstance(stored_hash, bytes) else body_hash)
-        return UNCHANGED if unchanged else UPDATED
-
     if (hash_this_run := run.content_of(url_key)) is not None:
-        decision = Decision(same_or_changed(hash_this_run), url_key, body_hash, run_key=digest(url_key))
+        outcome = UNCHANGED if hash_this_run == digest(body_hash) else UPDATED
+        decision = Decision(outcome, url_key, body_hash, run_key=digest(url_key))
     elif (stored := store.find_by_key(url_key, url)) is not None:
-        decision = Decision(same_or_changed(stored.content_hash), url_key, body_hash, article_id=stored.id)
+        outcome = UNCHANGED if stored.content_hash == body_hash else UPDATED
+        decision = Decision(outcome, url_key, body_hash, article_id=stored.id)
     elif (original_key := run.key_with_content(body_hash)) is not None:
         decision = Decision(DUPLICATE, url_key, body_hash, run_key=original_key)
     elif (original_id := store.find_by_content_hash(body_hash)) is not None:

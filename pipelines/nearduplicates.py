@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,14 +41,18 @@ import numpy as np
 from sqlalchemy import (
     BigInteger,
     Column,
+    Engine,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     Table,
     and_,
+    bindparam,
     delete,
     insert,
+    literal,
     or_,
     select,
 )
@@ -56,7 +60,7 @@ from sqlalchemy import (
 from pipelines.schema import articles, metadata
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection
 
 # Stats key the pipeline counts a linked copy under.
 NEAR_DUPLICATE_STAT = "newscrawl/articles/near_duplicate"
@@ -67,7 +71,7 @@ NUM_PERM = 128  # MinHash permutations
 ROWS = 2  # signature rows per LSH band
 BANDS = NUM_PERM // ROWS  # 64 bands: candidate probability 1-(1-J^2)^64, 50 % at J ~ 0.10
 # Verification: containment of the shorter body in the longer one.
-THRESHOLD = 0.5
+THRESHOLD = 0.4
 # Texts with fewer shingles than this are never linked (captions, teasers, errors).
 MIN_SHINGLES = 25
 # The shingle sample: every shingle hash divisible by SAMPLE_MODULUS, but all
@@ -256,9 +260,11 @@ minhash_bands = Table(
         Integer,
         ForeignKey("articles.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
     ),
-    Index("ix_minhash_bands_band_hash", "band", "hash"),
+    # Also serves "delete this article's bands".
+    PrimaryKeyConstraint("article_id", "band"),
+    # The lookup; covering (article_id included), so it never reads the table.
+    Index("ix_minhash_bands_band_hash", "band", "hash", "article_id"),
 )
 
 # One row per indexed article: what candidate verification reads.
@@ -276,8 +282,6 @@ minhash_signatures = Table(
     Column("sample", LargeBinary, nullable=False),
 )
 
-# Band pairs per "OR" lookup query (two bound parameters each).
-_LOOKUP_CHUNK = 64
 # Candidates verified per lookup (the most band hits first); copies share many bands.
 MAX_CANDIDATES = 200
 
@@ -307,22 +311,21 @@ class NearDuplicateIndex:
         self.min_shingles = min_shingles
         self.follow_links = follow_links
 
-    # Engine: one short transaction per call; Connection: the caller's.
-    def _connect(self):
-        from sqlalchemy import Engine
-
+    # Engine: a connection (a transaction when writing) per call; Connection: the
+    # caller's, in the caller's transaction (nothing is committed here).
+    def _connect(self, write: bool = False):
         if isinstance(self.bind, Engine):
-            return self.bind.begin()
+            return self.bind.begin() if write else self.bind.connect()
         return _Borrowed(self.bind)
 
     def create_tables(self) -> None:
-        with self._connect() as conn:
+        with self._connect(write=True) as conn:
             metadata.create_all(conn, tables=[minhash_bands, minhash_signatures])
 
     def add(self, article_id: int, text: str | Fingerprint) -> bool:
         """Index *article_id* (replacing earlier entries); False if the text is too short."""
         fp = text if isinstance(text, Fingerprint) else fingerprint(text)
-        with self._connect() as conn:
+        with self._connect(write=True) as conn:
             conn.execute(delete(minhash_bands).where(minhash_bands.c.article_id == article_id))
             conn.execute(
                 delete(minhash_signatures).where(minhash_signatures.c.article_id == article_id)
@@ -341,7 +344,7 @@ class NearDuplicateIndex:
         return True
 
     def remove(self, article_id: int) -> None:
-        with self._connect() as conn:
+        with self._connect(write=True) as conn:
             conn.execute(delete(minhash_bands).where(minhash_bands.c.article_id == article_id))
             conn.execute(
                 delete(minhash_signatures).where(minhash_signatures.c.article_id == article_id)
@@ -355,33 +358,26 @@ class NearDuplicateIndex:
         if fp.size < self.min_shingles:
             return []
         with self._connect() as conn:
-            return self._matches(conn, fp, exclude_id)
+            found = self._verified(conn, fp, exclude_id)
+        return sorted(((m.article_id, m.score) for m in found), key=lambda m: (-m[1], m[0]))
 
-    def _matches(self, conn, fp: Fingerprint, exclude_id: int | None) -> list[tuple[int, float]]:
+    def _verified(self, conn, fp: Fingerprint, exclude_id: int | None) -> list[_Match]:
+        """Band lookup (one indexed query), then verification of the candidates (one more)."""
+        if not fp.bands:
+            return []
         hits: dict[int, int] = {}
-        for start in range(0, len(fp.bands), _LOOKUP_CHUNK):
-            chunk = fp.bands[start : start + _LOOKUP_CHUNK]
-            condition = or_(
-                *(and_(minhash_bands.c.band == band, minhash_bands.c.hash == value)
-                  for band, value in chunk)
-            )
-            for (article_id,) in conn.execute(select(minhash_bands.c.article_id).where(condition)):
-                hits[article_id] = hits.get(article_id, 0) + 1
+        params = {f"h{band}": value for band, value in fp.bands}
+        for (article_id,) in conn.execute(_lookup_statement(len(fp.bands)), params):
+            hits[article_id] = hits.get(article_id, 0) + 1
         hits.pop(exclude_id, None)
         if not hits:
             return []
         candidates = sorted(hits, key=lambda a: (-hits[a], a))[:MAX_CANDIDATES]
-        rows = conn.execute(
-            select(minhash_signatures.c.article_id, minhash_signatures.c.num_shingles,
-                   minhash_signatures.c.sample)
-            .where(minhash_signatures.c.article_id.in_(candidates))
-        ).all()
         found = []
-        for article_id, count, blob in rows:
-            score = containment_score(fp.shingles, _unpack(blob), count)
-            if score >= self.threshold and min(count, fp.size) >= self.min_shingles:
-                found.append((article_id, score))
-        found.sort(key=lambda m: (-m[1], m[0]))
+        for row in conn.execute(_VERIFY, {"ids": candidates}):
+            score = containment_score(fp.shingles, _unpack(row.sample), row.num_shingles)
+            if score >= self.threshold and min(row.num_shingles, fp.size) >= self.min_shingles:
+                found.append(_Match(row.article_id, score, row.first_seen, row.duplicate_of))
         return found
 
     def find_original(
@@ -392,30 +388,64 @@ class NearDuplicateIndex:
         if fp.size < self.min_shingles:
             return None
         with self._connect() as conn:
-            found = self._matches(conn, fp, exclude_id)
+            found = self._verified(conn, fp, exclude_id)
             if not found:
                 return None
-            scores = dict(found)
-            rows = conn.execute(
-                select(articles.c.id, articles.c.first_seen, articles.c.duplicate_of)
-                .where(articles.c.id.in_(list(scores)))
-            ).all()
+            first_seen = {m.article_id: m.first_seen for m in found}
             # Each match stands for itself or, if it is a linked copy, for its original.
             best: dict[int, float] = {}
-            for article_id, _first_seen, duplicate_of in rows:
-                target = duplicate_of if self.follow_links and duplicate_of else article_id
-                if target == exclude_id:
-                    target = article_id
-                best[target] = max(best.get(target, 0.0), scores[article_id])
-            if not best:
-                return None
-            order = conn.execute(
-                select(articles.c.id, articles.c.first_seen).where(articles.c.id.in_(list(best)))
-            ).all()
-        if not order:
+            for m in found:
+                target = m.article_id
+                if self.follow_links and m.duplicate_of not in (None, exclude_id):
+                    target = m.duplicate_of
+                best[target] = max(best.get(target, 0.0), m.score)
+            missing = [t for t in best if t not in first_seen]
+            if missing:
+                for row in conn.execute(_FIRST_SEEN, {"ids": missing}):
+                    first_seen[row.id] = row.first_seen
+        present = [t for t in best if t in first_seen]  # an original may have been deleted
+        if not present:
             return None
-        earliest = min(order, key=lambda r: (r.first_seen is None, r.first_seen, r.id)).id
+        earliest = min(present, key=lambda t: (first_seen[t] is None, first_seen[t], t))
         return earliest, best[earliest]
+
+
+@dataclass(frozen=True)
+class _Match:
+    article_id: int
+    score: float
+    first_seen: object
+    duplicate_of: int | None
+
+
+_LOOKUPS: dict[int, object] = {}
+
+
+def _lookup_statement(n_bands: int):
+    """SELECT article_id ... WHERE (band = 0 AND hash = :h0) OR ... -- built once per band
+    count, so SQLAlchemy's compiled cache is hit (building 64 terms per call costs ms)."""
+    if n_bands not in _LOOKUPS:
+        _LOOKUPS[n_bands] = select(minhash_bands.c.article_id).where(
+            or_(*(and_(minhash_bands.c.band == literal(band), minhash_bands.c.hash == bindparam(f"h{band}"))
+                  for band in range(n_bands)))
+        )
+    return _LOOKUPS[n_bands]
+
+
+_VERIFY = (
+    select(
+        minhash_signatures.c.article_id,
+        minhash_signatures.c.num_shingles,
+        minhash_signatures.c.sample,
+        articles.c.first_seen,
+        articles.c.duplicate_of,
+    )
+    .join(articles, articles.c.id == minhash_signatures.c.article_id)
+    .where(minhash_signatures.c.article_id.in_(bindparam("ids", expanding=True)))
+)
+_FIRST_SEEN = select(articles.c.id, articles.c.first_seen).where(
+    articles.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 class _Borrowed:
@@ -431,7 +461,7 @@ class _Borrowed:
         return False
 
 
-__all__: Sequence[str] = (
+__all__ = (
     "NEAR_DUPLICATE_STAT",
     "NearDuplicateIndex",
     "Fingerprint",
@@ -443,6 +473,7 @@ __all__: Sequence[str] = (
     "minhash_bands",
     "minhash_signatures",
     "sample",
+    "shingle_array",
     "shingles",
     "signature",
 )

@@ -8,6 +8,7 @@ stops before downloading anything.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from scrapy.exceptions import CloseSpider
 from pipelines.dedup import classify
 from pipelines.schema import as_utc
 from pipelines.store import CLOSE_REASON, ArticleStore, Decision, StoreFailed
+
+logger = logging.getLogger(__name__)
 
 
 class StoragePipeline:
@@ -47,6 +50,7 @@ class StoragePipeline:
                 self.store.refuse(item)
         outcome = self.store.stage(decision, article_row(adapter, decision))
         self.stats.inc_value(f"newscrawl/articles/{outcome}")
+        logger.debug("Article %s: %s", outcome, adapter.get("url"))
         return item
 
 

@@ -133,6 +133,7 @@ class ArticleStore:
         self.run = RunIndex()
         self.failure: str | None = None  # short reason once the database failed
         self._users = 0
+        self._released = False
         self._closing_deferred = None
         # Decisions of the dedup pipeline, waiting for the storage pipeline:
         # id(item) -> (item, decision). The item is kept so that its id stays unique.
@@ -190,16 +191,18 @@ class ArticleStore:
 
     def release(self) -> None:
         """Called by each user at spider close; the last one flushes and disposes."""
-        self._users -= 1
-        if self._users > 0:
+        # Scrapy closes every pipeline, also those whose open_spider never ran.
+        self._users = max(self._users - 1, 0)
+        if self._users or self._released:
             return
+        self._released = True
         if self.engine is not None:
             self.flush(close_spider=False)
             self.engine.dispose()
             self.engine = None
         unsaved = self.stats.get_value(UNSAVED_STAT, 0)
         if unsaved:
-            logger.warning("%d articles were not saved to %s", unsaved, self.masked_url)
+            logger.warning("%d article(s) were not saved to %s", unsaved, self.masked_url)
 
     # -- lookups (indexed queries) -----------------------------------------------
 
@@ -411,7 +414,7 @@ class ArticleStore:
             return
         self.failure = fatal
         unsaved = len(self._new_rows) + len(self._updated_rows)
-        lost = f"; {unsaved} articles of the current batch are not saved" if unsaved else ""
+        lost = f"; {unsaved} article(s) of the current batch not saved" if unsaved else ""
         logger.error("%s %s: %s%s. Stopping the crawl.", action, self.masked_url, reason, lost)
         self.stats.set_value(FATAL_STAT, fatal)
         if close_spider:

@@ -16,7 +16,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # No throttling in tests: the server is local.
-FAST = {"AUTOTHROTTLE_ENABLED": "0", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "INFO", "RETRY_TIMES": "1"}
+FAST = {"AUTOTHROTTLE_ENABLED": "0", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "INFO", "RETRY_TIMES": "1",
+        "RETRY_BACKOFF_BASE": "0"}
 
 
 @dataclass

@@ -26,7 +26,6 @@ from pipelines.store import SettingsError
 from pipelines.validation import ValidationPipeline
 
 # Until tests/conftest.py imports them for every module.
-from tests.servers import postgres_server, postgres_url  # noqa: F401
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -114,8 +113,9 @@ def db(request, tmp_path) -> str:
 # -- outcomes -------------------------------------------------------------------------
 
 
-def test_outcomes_within_one_run(db):
-    run = Run(db).crawl(
+@pytest.mark.parametrize("batch_size", [1, 100])  # earlier items written / still pending
+def test_outcomes_within_one_run(db, batch_size):
+    run = Run(db, DATABASE_BATCH_SIZE=batch_size).crawl(
         article("https://example.com/news/budget?utm_source=rss"),  # new
         article("https://example.com/news/budget/amp"),  # same key, same body: unchanged
         article("https://example.com/news/budget", BODY + " Update: passed."),  # updated
@@ -350,7 +350,7 @@ def test_write_failure_mid_run_stops_the_crawl(tmp_path, caplog):
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert "Cannot write to the database" in errors[0] and str(path) in errors[0]
-    assert "1 articles of the current batch are not saved" in errors[0]
+    assert "1 article(s) of the current batch not saved" in errors[0]
 
 
 # -- in a real crawl ---------------------------------------------------------------------
@@ -369,10 +369,14 @@ CRAWL_SCRIPT = textwrap.dedent(
 
         async def start(self):
             for n in range(5):
-                if n == 3 and BREAK_AT_3:
-                    with sqlite3.connect(DB_PATH) as conn:
-                        conn.execute("ALTER TABLE articles RENAME COLUMN headline TO h2")
-                yield Article(url=f"https://example.com/{n}", headline=f"H{n}", article_body=BODY.format(n))
+                yield scrapy.Request(f"data:,{n}", dont_filter=True, priority=-n)
+
+        def parse(self, response):
+            n = int(response.text)
+            if n == 3 and BREAK_AT_3:
+                with sqlite3.connect(DB_PATH) as conn:
+                    conn.execute("ALTER TABLE articles RENAME COLUMN headline TO h2")
+            yield Article(url=f"https://example.com/{n}", headline=f"H{n}", article_body=BODY.format(n))
 
     DB_PATH, BREAK_AT_3 = sys.argv[1], sys.argv[2] == "break"
     process = CrawlerProcess({
@@ -383,6 +387,7 @@ CRAWL_SCRIPT = textwrap.dedent(
             "pipelines.dedup.DeduplicationPipeline": 200,
             "pipelines.storage.StoragePipeline": 300,
         },
+        "CONCURRENT_REQUESTS": 1,
         "LOG_LEVEL": "INFO",
     })
     crawler = process.create_crawler(ItemsSpider)
@@ -417,14 +422,14 @@ def test_real_crawl_stores_items_without_deprecation_warnings(tmp_path):
 def test_real_crawl_with_missing_database_directory_stops_before_start(tmp_path):
     output = crawl_in_subprocess(tmp_path, tmp_path / "missing" / "news.db")
     assert "REASON= database_error" in output and "FATAL= database_open_failed" in output, output
-    assert output.count("ERROR") == 1, output
+    assert output.count("] ERROR:") == 1, output
     assert "NEW= None" in output
 
 
 def test_real_crawl_stops_on_write_failure(tmp_path):
     output = crawl_in_subprocess(tmp_path, tmp_path / "news.db", "break")
     assert "REASON= database_error" in output and "FATAL= database_write_failed" in output, output
-    assert output.count("ERROR") == 1, output
+    assert output.count("] ERROR:") == 1, output
     engine = create_engine(f"sqlite:///{tmp_path / 'news.db'}")
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(articles.c.id.table)).scalar() == 3

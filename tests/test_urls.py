@@ -1,4 +1,8 @@
+from urllib.parse import urlencode
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newscrawl.urls import article_url_key, canonicalize_url, same_site
 
@@ -101,3 +105,29 @@ def test_same_site():
     assert same_site("https://m.example.com/a", "http://amp.example.com/b")
     assert not same_site("https://example.com/a", "https://example.org/a")
     assert not same_site("https://example.com/a", "not a url")
+
+
+# -- properties ----------------------------------------------------------------------
+
+_segment = st.sampled_from(["news", "amp", "print", "story.amp.html", "a.amp", "index.html", "index.amp.html", "", "caf%C3%A9", "x y", "2024"])
+_param = st.tuples(
+    st.sampled_from(["utm_source", "id", "amp", "print", "ref", "page", "CMP", "q", "outputType"]),
+    st.sampled_from(["", "1", "rss", "amp", "a b", "%7e", "x&y"]),
+)
+_host = st.sampled_from(["example.com", "WWW.Example.com", "m.example.com", "amp.m.example.com", "example.com:443", "m.com"])
+
+
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTPS"]),
+    host=_host,
+    segments=st.lists(_segment, max_size=5),
+    params=st.lists(_param, max_size=4),
+    fragment=st.sampled_from(["", "#top"]),
+)
+def test_canonicalize_url_is_idempotent_for_generated_urls(scheme, host, segments, params, fragment):
+    url = f"{scheme}://{host}/{'/'.join(segments)}"
+    if params:
+        url += "?" + urlencode(params)
+    once = canonicalize_url(url + fragment)
+    assert canonicalize_url(once) == once
+    assert "#" not in once and "utm_" not in once

@@ -52,13 +52,17 @@ class Score:
     total: int = 0
     misses: list = field(default_factory=list)  # (page, field, got, expected)
     millis: list = field(default_factory=list)
+    unsupported: frozenset = frozenset()  # fields the extractor does not produce (shown as n/a)
 
     def field_accuracy(self, name: str) -> float:
         return self.correct[name] / self.total if self.total else 0.0
 
     @property
     def overall(self) -> float:
-        return sum(self.correct.values()) / (self.total * len(FIELDS)) if self.total else 0.0
+        """Mean accuracy over the fields this extractor produces."""
+        fields_scored = [f for f in FIELDS if f not in self.unsupported]
+        correct = sum(self.correct[f] for f in fields_scored)
+        return correct / (self.total * len(fields_scored)) if self.total else 0.0
 
 
 def load_golden(directory: Path = GOLDEN_DIR) -> list[GoldenPage]:
@@ -109,15 +113,20 @@ def field_matches(name: str, got, expected: dict, url: str) -> bool:
 
 
 def ours(page: GoldenPage) -> dict:
-    doc = parse_document(page.html, page.url)
+    doc = parse_document(page.html, page.url)  # included in the timing, as trafilatura parses too
     result = extract_metadata(doc)
     result["date_published"] = result.pop("date_published_raw")
     result["date_modified"] = result.pop("date_modified_raw")
     return result
 
 
+# trafilatura's metadata has no modified date, no language (that needs its text-based
+# detection) and dates at day precision only (compare the "date_published (day)" row).
+TRAFILATURA_UNSUPPORTED = frozenset({"date_published", "date_modified", "in_language"})
+
+
 def trafilatura_baseline(page: GoldenPage) -> dict:
-    """trafilatura's own metadata (dates at day precision, so those compare by day)."""
+    """trafilatura.extract_metadata on the raw page, mapped to our field names."""
     import trafilatura
 
     meta = trafilatura.extract_metadata(page.html, default_url=page.url)
@@ -151,13 +160,13 @@ def _same_day(got, expected: dict, url: str) -> bool:
     return False
 
 
-def score(pages: list[GoldenPage], extractor=ours) -> tuple[Score, int]:
+def score(pages: list[GoldenPage], extractor=ours, unsupported=frozenset()) -> tuple[Score, int]:
     """Per-field score, plus how many pages have date_published right to the day."""
-    result, same_day = Score(), 0
+    result, same_day = Score(unsupported=unsupported), 0
     for page in pages:
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: steadier than wall time on a shared machine
         got = extractor(page)
-        result.millis.append((time.perf_counter() - started) * 1000)
+        result.millis.append((time.process_time() - started) * 1000)
         result.total += 1
         for name in FIELDS:
             if field_matches(name, got.get(name), page.expected, page.url):
@@ -172,13 +181,17 @@ def format_table(columns: dict[str, tuple[Score, int]]) -> str:
     names = list(columns)
     lines = [f"{'field':<22}" + "".join(f"{n:>14}" for n in names)]
     for field_name in FIELDS:
-        lines.append(f"{field_name:<22}" + "".join(f"{columns[n][0].field_accuracy(field_name):>14.1%}" for n in names))
+        cells = [
+            f"{'n/a':>14}" if field_name in columns[n][0].unsupported else f"{columns[n][0].field_accuracy(field_name):>14.1%}"
+            for n in names
+        ]
+        lines.append(f"{field_name:<22}" + "".join(cells))
     lines.append(f"{'date_published (day)':<22}" + "".join(
         f"{(columns[n][1] / columns[n][0].total if columns[n][0].total else 0):>14.1%}" for n in names))
-    lines.append(f"{'OVERALL':<22}" + "".join(f"{columns[n][0].overall:>14.1%}" for n in names))
-    lines.append(f"{'median ms/page':<22}" + "".join(
+    lines.append(f"{'OVERALL (produced)':<22}" + "".join(f"{columns[n][0].overall:>14.1%}" for n in names))
+    lines.append(f"{'median CPU ms/page':<22}" + "".join(
         f"{statistics.median(columns[n][0].millis) if columns[n][0].millis else 0:>14.2f}" for n in names))
-    lines.append(f"pages: {columns[names[0]][0].total}")
+    lines.append(f"{'pages':<22}" + "".join(f"{columns[n][0].total:>14}" for n in names))
     return "\n".join(lines)
 
 
@@ -189,8 +202,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     pages = load_golden()
     columns = {"ours": score(pages)}
+    # Pages labelled after the rules were frozen: an estimate less flattered by tuning.
+    holdout = [page for page in pages if page.expected.get("holdout")]
+    if holdout:
+        columns["ours:holdout"] = score(holdout)
     if not args.no_baseline:
-        columns["trafilatura"] = score(pages, trafilatura_baseline)
+        columns["trafilatura"] = score(pages, trafilatura_baseline, TRAFILATURA_UNSUPPORTED)
+        # Ours on the same fields trafilatura produces, for a like-for-like overall figure.
+        columns["ours:same7"] = score(pages, unsupported=TRAFILATURA_UNSUPPORTED)
     print(format_table(columns))
     if args.misses:
         for page, name, got, expected in columns["ours"][0].misses:

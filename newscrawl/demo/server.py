@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,10 +29,13 @@ class Route:
 
 
 class SiteServer:
-    def __init__(self, root: Path | None = None, routes: dict[str, Route] | None = None):
+    def __init__(self, root: Path | None = None, routes: dict[str, Route | list[Route]] | None = None):
         self.root = Path(root) if root else None
-        self.routes: dict[str, Route] = dict(routes or {})
+        # A list of routes answers the path's first request with the first route, and so on;
+        # the last one answers all later requests.
+        self.routes: dict[str, Route | list[Route]] = dict(routes or {})
         self.requests: list[str] = []
+        self.request_times: list[tuple[str, float]] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
@@ -61,12 +65,16 @@ class SiteServer:
     def _record(self, path: str) -> None:
         with self._lock:
             self.requests.append(path)
+            self.request_times.append((path, time.monotonic()))
 
     def resolve(self, raw_path: str) -> Route | None:
         path = urlsplit(raw_path).path
         full = raw_path if raw_path in self.routes else path
         if full in self.routes:
-            return self.routes[full]
+            route = self.routes[full]
+            if isinstance(route, list):
+                route = route[min(self.count(raw_path) - 1, len(route) - 1)]
+            return route
         if self.root is None:
             return None
         target = (self.root / path.lstrip("/")).resolve()

@@ -106,6 +106,9 @@ def page_kind(tree, body_text: str | None) -> str | None:
     if declared == "article":
         return "article"
     words = len(body_text.split()) if body_text else 0
-    if (declared in ("website", "profile") and words < 150) or link_density(tree) >= 0.5:
+    density = link_density(tree)
+    if density >= 0.5 or (declared in ("website", "profile") and words < 150):
         return "navigation"
+    if declared is None and words >= 300 and density < 0.3:
+        return "article"  # undeclared, but a long body in a page that is not mostly links
     return None

@@ -15,7 +15,8 @@ _BY_PREFIX = re.compile(
     r"^(?:(?:written|words|reported|posted|story|text|photos?|reporting|compiled|edited|analysis|opinion|"
     r"commentary|interview|review|published|report|article|column)\s+)?"
     r"(?:by|von|por|par|di|door|av|af|от|автор)\s*[:\-–]?\s+|^by:?\s*|"
-    r"^(?:текст|автор|author|authors|autor|auteur|autore|written by|reporter)\s*:\s*",
+    r"^(?:текст|автор|author|authors|autor|auteur|autore|written by|reporter|words|text|story|byline|"
+    r"reporting|report)\s*:\s*",
     re.I,
 )
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -30,7 +31,8 @@ _DATE_TEXT = re.compile(
     re.I,
 )
 # Split between several names. " and " / " & " / " with " inside one clause, and separators.
-_SEPARATORS_KEEP = re.compile(r"(\s*(?:[,;|/•·]|\band\b|\bund\b|\by\b|\bet\b|&|\bwith\b|\n)\s*)", re.I)
+# Spanish "y" and French "et" join names too, but not as an initial ("Bruce Y. Lee").
+_SEPARATORS_KEEP = re.compile(r"(\s*(?:[,;|/•·]|\band\b|\bund\b|\by\b(?!\.)|\bet\b(?!\.)|&|\bwith\b|\n)\s*)", re.I)
 
 # Job titles: a chunk made only of these words is a role, not a name.
 _ROLE_WORDS = frozenset(
@@ -45,7 +47,7 @@ _ROLE_WORDS = frozenset(
     head producer presenter anchor host photographer analyst commentator critic reviewer blogger
     intern freelance freelancer special guest author journalist journalists desk team at of for the
     in and a an mailonline online.com national ap pa afp correspondent-at-large editor-at-large
-    at-large nation state local metro regional breaking general wire wires staffer
+    at-large nation state local metro regional breaking general wire wires staffer reports report
     """.split()
 )
 # A chunk ending in one of these is a job title ("AP National Security Writer"), or ends with one
@@ -86,12 +88,16 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     text = _HANDLE.sub(" ", text)
     text = _DATE_TEXT.sub(" ", text)
     text = _BY_PREFIX.sub("", text.strip(" :-–—|,"))
-    site_keys = {_normalise_key(name) for name in site_names if name}
+    site_keys = set()
+    for name in site_names:
+        if name:
+            site_keys.add(_normalise_key(name))
+            site_keys.add(_normalise_key(re.sub(r"^the\s+", "", name.strip(), flags=re.I)))
     site_keys.discard("")
     names: list[str] = []
     after_outlet = False  # "By Nada Tawfik, BBC News, New York": what follows the outlet is a place
     for separator, chunk in _split_with_separators(text):
-        if after_outlet and separator == ",":
+        if after_outlet and separator in (",", "|"):
             continue
         chunk = _BY_PREFIX.sub("", chunk.strip(" :-–—.()[]\"'")).strip(" :-–—.()[]\"'")
         chunk = _FOR_OUTLET.sub("", chunk)  # "Jane Doe for MailOnline"
@@ -101,7 +107,7 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
             names.append((separator, name))
     # "Jane Doe and John Roe, Reuters": an agency after named people is their employer.
     has_person = any(not _is_agency(name) for _, name in names)
-    kept = [name for separator, name in names if not (has_person and separator == "," and _is_agency(name))]
+    kept = [name for separator, name in names if not (has_person and separator in (",", "|") and _is_agency(name))]
     return dedupe_names(kept)
 
 
@@ -127,6 +133,27 @@ def clean_author_name(name: str | None, site_names: Iterable[str] = ()) -> str |
     if len(names) == 2 and "," in name and " and " not in name and all(" " not in n for n in names):
         return f"{names[1]} {names[0]}"
     return names[0] if len(names) == 1 else (", ".join(names) if names else None)
+
+
+_NAME_PARTICLES = frozenset(
+    "de da do dos das del della di du van von der den ten ter le la al el bin ibn y e of".split()
+)
+
+
+def looks_like_name(name: str) -> bool:
+    """Capitalised words (or an uncased script such as Korean): for bylines found in free text,
+    where "By subscribing I accept the terms" must not become an author."""
+    words = name.split()
+    if not 1 <= len(words) <= 5:
+        return False
+    for word in words:
+        first = word.lstrip("'\"(")[:1]
+        if not first:
+            return False
+        if first.isalpha() and first.lower() != first.upper() and not first.isupper():
+            if word.lower() not in _NAME_PARTICLES:
+                return False
+    return True
 
 
 def dedupe_names(names: Iterable[str]) -> list[str]:
@@ -155,6 +182,8 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
         return None, True
     if _normalise_key(" ".join(words)) in _AGENCY_KEYS:
         return " ".join(words), False
+    if len(words) == 1 and words[0].strip(".").casefold() in _CREDENTIALS | _WEEKDAYS:
+        return None, False
     lowered = [w.casefold().strip(".,") for w in words]
     if lowered[-1] in _ROLE_NOUNS or (len(lowered) > 1 and lowered[-1] in _ROLE_WORDS and lowered[-2] in _ROLE_NOUNS):
         # Cut the job title off the end; what is left (if anything) is the name.
@@ -163,6 +192,8 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
             words = words[:-1]
         if len(words) < 2:
             return None, False
+        if _is_outlet(words, site_keys):  # "Jerusalem Post Staff"
+            return None, True
     if all(w in _ROLE_WORDS for w in lowered):
         return None, False
     if len(words) > _MAX_NAME_WORDS:
@@ -194,4 +225,9 @@ _AGENCY_KEYS = frozenset(
     "thepressassociation pti ani ians dpa efe ansa upi xinhua tass bloomberg aap cp thecanadianpress "
     "canadianpress agencies newsagencies".split()
 )
-_DESK_WORDS = frozenset("sport sports news staff reporters reporter team desk online digital wire".split())
+_DESK_WORDS = frozenset("sport sports news staff reporters reporter team desk online digital wire editorial".split())
+# Degrees and titles after a name: "Rachael Link, MS, RD".
+_CREDENTIALS = frozenset(
+    "ms ma mba md phd rd rdn rn mph msc bsc cpt cscs np pa-c do dds jd llm esq cfa cpa lcsw".split()
+)
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())

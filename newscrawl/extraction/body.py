@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 SHORT_BODY_CHARS = 1500  # below this, ask readability for a second opinion
 MIN_BODY_CHARS = 250  # below this, trafilatura's body is taken as a miss
 MAX_EXTENSION = 2.5  # readability may extend trafilatura's body up to this factor
+MIN_PARAGRAPH_SHARE = 0.4  # a body with less of the page's <p> text than this gets a second opinion
+MAX_PARTS_OVERLAP = 0.1  # two bodies sharing less than this are different parts (or one is wrong)
+MIN_PART_CHARS = 1000
+MIN_BODY_WORDS = 5  # fewer words than this is a label ("Advertisement"), not an article
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass
@@ -41,9 +46,9 @@ def extract_body(doc: Document, rules: ExtractionRules | None = None, headline: 
     try:
         headlines = headline_candidates(doc.tree, headline)
         if rules is not None and rules.body_selector:
-            found = _site_rule_blocks(doc, rules)
-            if found is not None:
-                return _result(boilerplate.clean_blocks(found, headlines), "site-rule")
+            found = boilerplate.clean_blocks(_site_rule_blocks(doc, rules), headlines)
+            if found:  # else the selector missed (changed layout?): fall back to the general path
+                return _result(found, "site-rule")
         return _result(boilerplate.clean_blocks(_general_blocks(doc, rules), headlines), "general")
     except Exception:  # never raise: a bad page must not stop the crawl
         logger.exception("body extraction failed: %s", doc.url)
@@ -54,14 +59,16 @@ def _result(found: list[Block], method: str) -> BodyResult:
     text = "\n".join(block.text for block in found)
     if not text.strip():
         return BodyResult("", "no-article", method)
+    if len(_WORDS.findall(text)) < MIN_BODY_WORDS:
+        return BodyResult("", "too-short", method)
     return BodyResult(text, None, method)
 
 
-def _site_rule_blocks(doc: Document, rules: ExtractionRules) -> list[Block] | None:
-    """Blocks of the element matched by ``rules.body_selector``; None when nothing matches."""
+def _site_rule_blocks(doc: Document, rules: ExtractionRules) -> list[Block]:
+    """Blocks of the element matched by ``rules.body_selector``; [] when nothing matches."""
     matches = _select(doc.tree, rules.body_selector)
     if not matches:
-        return None
+        return []
     element = copy.deepcopy(matches[0])
     _apply_site_cleanup(element, rules)
     boilerplate.prune_tree(element)
@@ -73,10 +80,15 @@ def _general_blocks(doc: Document, rules: ExtractionRules | None) -> list[Block]
     if rules is not None:
         _apply_site_cleanup(tree, rules)
     boilerplate.prune_tree(tree)
-    found = trafilatura_blocks(tree, doc.url or None)
-    if _length(found) < SHORT_BODY_CHARS:
-        found = _choose(found, readability_blocks(tree))
+    found = trafilatura_blocks(tree, doc.url or None)  # works on its own copy
+    length = _length(found)
+    if length < SHORT_BODY_CHARS or length < MIN_PARAGRAPH_SHARE * _paragraph_chars(tree):
+        found = _choose(found, readability_blocks(tree), doc.tree)  # last user of the copy
     return found
+
+
+def _paragraph_chars(tree) -> int:
+    return sum(len(p.text_content()) for p in tree.iter("p"))
 
 
 def _apply_site_cleanup(element, rules: ExtractionRules) -> None:
@@ -102,19 +114,30 @@ def _select(element, selector: str) -> list:
         return []
 
 
-def _choose(main: list[Block], fallback: list[Block]) -> list[Block]:
+def _choose(main: list[Block], fallback: list[Block], page) -> list[Block]:
     """Prefer readability's body when trafilatura's is short and readability finds clearly more."""
     main_len, fallback_len = _length(main), _length(fallback)
+    if main_len < MIN_BODY_CHARS:
+        return fallback if fallback_len > main_len else main
+    overlap = shingle_overlap(_text(main), _text(fallback))
+    if overlap < MAX_PARTS_OVERLAP and min(main_len, fallback_len) >= MIN_PART_CHARS:
+        # Disjoint and both long: an article split in two containers; each found one part.
+        return _in_page_order(main, fallback, page)
     if fallback_len <= main_len:
         return main
-    if main_len < MIN_BODY_CHARS:
-        return fallback
-    overlap = shingle_overlap(_text(main), _text(fallback))
     if overlap < 0.5:
         # They disagree on where the article is: the longer one is the better bet.
         return fallback if fallback_len > 2 * main_len else main
     # Readability extends trafilatura's text: take it unless it grew suspiciously large.
     return fallback if fallback_len <= MAX_EXTENSION * main_len else main
+
+
+def _in_page_order(first: list[Block], second: list[Block], page) -> list[Block]:
+    page_text = " ".join(page.itertext())
+    def position(part: list[Block]) -> int:
+        found = page_text.find(part[0].text[:40])
+        return found if found >= 0 else len(page_text)
+    return first + second if position(first) <= position(second) else second + first
 
 
 def _text(found: list[Block]) -> str:

@@ -60,9 +60,11 @@ def is_teaser_heading(text: str) -> bool:
 _CAPTION_CLASS = re.compile(r"(?:^|[\s_-])(?:caption|credit|credits|photo-?credit)(?:$|[\s_-])", re.IGNORECASE)
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _INLINE_HEADING_TAGS = ("strong", "b", "span")
+_TEASER_HEADING_TAGS = (*_HEADING_TAGS, *_INLINE_HEADING_TAGS, "div", "p")
 _MAX_CAPTION_CHARS = 400
 _MAX_TEASER_BLOCK_CHARS = 2500
 _KEEP_TAGS = frozenset(("html", "body", "article", "main"))
+
 
 TreeRule = Callable[[HtmlElement], None]
 
@@ -80,12 +82,15 @@ def drop_captions(tree: HtmlElement) -> None:
     for element in list(tree.iter("figure")):
         if len(element.text_content()) <= _MAX_CAPTION_CHARS:
             remove_element(element)
-    for element in list(tree.iter()):
-        if not isinstance(element.tag, str) or element.tag in _KEEP_TAGS:
-            continue
-        names = f"{element.get('class', '')} {element.get('id', '')}"
-        if _CAPTION_CLASS.search(names) and len(element.text_content()) <= _MAX_CAPTION_CHARS:
+    for element in [e for e in tree.iter() if _has_caption_name(e)]:
+        if element.tag not in _KEEP_TAGS and len(element.text_content()) <= _MAX_CAPTION_CHARS:
             remove_element(element)
+
+
+def _has_caption_name(element: HtmlElement) -> bool:
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    # Substring test first: the regex runs on few elements.
+    return ("aption" in names or "redit" in names) and bool(_CAPTION_CLASS.search(names))
 
 
 def drop_teaser_blocks(tree: HtmlElement, patterns: Iterable[re.Pattern] = ()) -> None:
@@ -93,17 +98,32 @@ def drop_teaser_blocks(tree: HtmlElement, patterns: Iterable[re.Pattern] = ()) -
 
     ``patterns`` are a site's extra headings (ExtractionRules.strip_headings)."""
     patterns = tuple(patterns)
-    for heading in list(tree.iter(*_HEADING_TAGS, *_INLINE_HEADING_TAGS, "div", "p")):
-        if heading.getparent() is None or len(heading) > 3:
+    for heading in _teaser_headings(tree, patterns):
+        if _is_attached(heading, tree):  # not inside a block removed already
+            _drop_teaser_block(heading)
+
+
+def _teaser_headings(tree: HtmlElement, patterns: tuple[re.Pattern, ...]) -> list[HtmlElement]:
+    found = []
+    for heading in tree.iter(*_TEASER_HEADING_TAGS):
+        if len(heading) > 3:  # a container, not a title
             continue
         text = heading.text_content().strip()
         if not text or len(text) > _MAX_HEADING_CHARS:
             continue
         if not (is_teaser_heading(text) or any(p.search(text) for p in patterns)):
             continue
-        if heading.tag in _INLINE_HEADING_TAGS and not _opens_its_line(heading):
-            continue
-        _drop_teaser_block(heading)
+        if heading.tag not in _INLINE_HEADING_TAGS or _opens_its_line(heading):
+            found.append(heading)
+    return found
+
+
+def _is_attached(element: HtmlElement, root: HtmlElement) -> bool:
+    while element is not None:
+        if element is root:
+            return True
+        element = element.getparent()
+    return False
 
 
 def _opens_its_line(element: HtmlElement) -> bool:
@@ -174,7 +194,23 @@ def remove_element(element: HtmlElement) -> None:
     parent.remove(element)
 
 
-TREE_RULES: list[TreeRule] = [drop_captions, drop_teaser_blocks]
+def join_drop_caps(tree: HtmlElement) -> None:
+    """A decorative first letter in its own element before the paragraph: put it back."""
+    for element in list(tree.iter("span", "div")):
+        letter = (element.text or "").strip()
+        following = element.getnext()
+        if len(letter) != 1 or not letter.isalpha() or len(element) or following is None or following.tag != "p":
+            continue
+        if (element.tail or "").strip():
+            continue
+        rest = following.text_content().lstrip()
+        if not rest[:1].isalpha() or not rest[:1].islower():
+            continue
+        following.text = letter + (following.text or "").lstrip()
+        remove_element(element)
+
+
+TREE_RULES: list[TreeRule] = [join_drop_caps, drop_captions, drop_teaser_blocks]
 
 
 # --- block stage ------------------------------------------------------------------------
@@ -211,7 +247,8 @@ _SIGN_OFF = re.compile(
       |^\W*(?:\d+\ )?comments?\W*$
       |^\W*(?:like\ this\ (?:story|article)|share\ (?:this|on))\b
       |\bfollow\ (?:us|him|her|them|me|@\w+|[\w@]+(?:\ \w+){0,3})\ on\ (?:twitter|facebook|instagram|linkedin|youtube)
-      |^\W*(?:sign\ up|subscribe)\b.{0,120}\bnewsletter
+      |^\W*(?:sign\ up|subscribe)\b
+      |\b(?:start|get|begin)\ your\ [\w\ ]{0,40}subscription
       |^\W*source\s*:)""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -225,6 +262,7 @@ _MAX_BYLINE_WORDS = 12
 _MAX_SIGN_OFF_WORDS = 40
 _MAX_END_BYLINE_WORDS = 8
 _TOP_ZONE = 4  # blocks at the top where headline, byline and dateline may sit
+_MAX_KICKER_WORDS = 6  # a line above the headline longer than this is article text
 
 BlockRule = Callable[[list[Block], list[list[str]]], list[Block]]
 
@@ -249,8 +287,16 @@ def strip_tweet_suffix(blocks: list[Block], headline_words: list[list[str]]) -> 
 
 
 def drop_top_matter(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
-    """Headline, byline and dateline lines before the first paragraph kept."""
+    """Headline, byline and dateline lines before the first paragraph kept.
+
+    Short lines above the headline (a kicker such as "Review", a section name) go too."""
     start = 0
+    for index, block in enumerate(blocks[:_TOP_ZONE]):
+        if _is_headline(block, headline_words):
+            start = index + 1
+            break
+        if len(block.words) > _MAX_KICKER_WORDS:
+            break
     while start < min(_TOP_ZONE, len(blocks)) and _is_top_matter(blocks[start], headline_words):
         start += 1
     return blocks[start:]
@@ -259,14 +305,14 @@ def drop_top_matter(blocks: list[Block], headline_words: list[list[str]]) -> lis
 def _is_top_matter(block: Block, headline_words: list[list[str]]) -> bool:
     if _is_headline(block, headline_words):
         return True
-    n_words = len(words(block.text))
+    n_words = len(block.words)
     if n_words <= _MAX_BYLINE_WORDS and _BYLINE.match(block.text):
         return True
     return n_words <= 12 and bool(_DATELINE.match(block.text))
 
 
 def _is_headline(block: Block, headline_words: list[list[str]]) -> bool:
-    text_words = words(block.text)
+    text_words = block.words
     if not text_words:
         return False
     for headline in headline_words:
@@ -288,33 +334,33 @@ def drop_teaser_lists(blocks: list[Block], headline_words: list[list[str]]) -> l
         if is_teaser_heading(block.text):
             skipping = True
             continue
-        if skipping and block.kind != "heading" and (block.kind == "item" or _looks_like_title(block.text)):
+        if skipping and block.kind != "heading" and (block.kind == "item" or _looks_like_title(block)):
             continue
         skipping = False
         kept.append(block)
     return kept
 
 
-def _looks_like_title(text: str) -> bool:
+def _looks_like_title(block: Block) -> bool:
     """Short and not ending like a sentence: a headline in a teaser list."""
-    return len(words(text)) <= _MAX_TEASER_ITEM_WORDS and not _SENTENCE_END.search(text)
+    return len(block.words) <= _MAX_TEASER_ITEM_WORDS and not _SENTENCE_END.search(block.text)
 
 
 def drop_promo_lines(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
     """"Related: ...", "READ MORE: ...", "Advertisement", "... click here ..." lines."""
-    return [b for b in blocks if not _is_promo_line(b.text)]
+    return [b for b in blocks if not _is_promo_line(b)]
 
 
-def _is_promo_line(text: str) -> bool:
-    if len(words(text)) > _MAX_PROMO_WORDS:
+def _is_promo_line(block: Block) -> bool:
+    if len(block.words) > _MAX_PROMO_WORDS:
         return False
-    return bool(_PROMO_LINE.match(text) or _CLICK_HERE.search(text))
+    return bool(_PROMO_LINE.match(block.text) or _CLICK_HERE.search(block.text))
 
 
 def drop_tags_lines(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
     """"Tags: a, b, c" (or a "Tags" line and the list after it) at the end."""
     for index in range(max(0, len(blocks) - 3), len(blocks)):
-        if _TAGS_LINE.match(blocks[index].text) and len(words(blocks[index].text)) <= 40:
+        if _TAGS_LINE.match(blocks[index].text) and len(blocks[index].words) <= 40:
             return blocks[:index]
     return blocks
 
@@ -322,16 +368,16 @@ def drop_tags_lines(blocks: list[Block], headline_words: list[list[str]]) -> lis
 def drop_sign_off(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
     """Byline, credit, follow-us, comment-count and newsletter lines at the end."""
     end = len(blocks)
-    while end > 0 and _is_sign_off(blocks[end - 1].text):
+    while end > 0 and _is_sign_off(blocks[end - 1]):
         end -= 1
     return blocks[:end]
 
 
-def _is_sign_off(text: str) -> bool:
-    n_words = len(words(text))
-    if n_words <= _MAX_END_BYLINE_WORDS and _BYLINE.match(text):
+def _is_sign_off(block: Block) -> bool:
+    n_words = len(block.words)
+    if n_words <= _MAX_END_BYLINE_WORDS and _BYLINE.match(block.text):
         return True
-    return n_words <= _MAX_SIGN_OFF_WORDS and bool(_SIGN_OFF.search(text))
+    return n_words <= _MAX_SIGN_OFF_WORDS and bool(_SIGN_OFF.search(block.text))
 
 
 def drop_repeated_lead(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
@@ -340,11 +386,11 @@ def drop_repeated_lead(blocks: list[Block], headline_words: list[list[str]]) -> 
     An identical later block is more likely a pull quote, so the lead stays then."""
     if not blocks:
         return blocks
-    lead = words(blocks[0].text)
+    lead = blocks[0].words
     if len(lead) < 8:
         return blocks
     for later in blocks[1:]:
-        later_words = words(later.text)
+        later_words = later.words
         if len(later_words) > len(lead) and later_words[: len(lead)] == lead:
             return blocks[1:]
     return blocks

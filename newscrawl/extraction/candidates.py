@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
@@ -24,9 +22,10 @@ def trafilatura_blocks(tree: HtmlElement, url: str | None, precision: bool = Tru
 
 
 def readability_blocks(tree: HtmlElement) -> list[Block]:
-    """readability (trafilatura's fork, which takes a tree) on a copy of ``tree``."""
-    # No class-based pre-pruning here: it removes whole articles on paywalled pages.
-    summary = ReadabilityDocument(deepcopy(tree), min_text_length=25).summary()
+    """readability (trafilatura's fork, which takes a tree). It CONSUMES ``tree``: pass a copy.
+
+    No class-based pre-pruning here: that removes whole articles on paywalled pages."""
+    summary = ReadabilityDocument(tree, min_text_length=25).summary()
     if not summary:
         return []
     return blocks(lxml.html.fromstring(summary))

@@ -55,10 +55,13 @@ _RFC2822_LIKE = re.compile(r"^(?:[A-Za-z]{3},?\s+)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}
 _WEEKDAY = re.compile(
     r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday|rsday)?\b\.?,?", re.I
 )
-_MONTH_WORD = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTH_WORD = (
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?:uary|ruary|ch|il|e|y|ust|t|tember|ember|ober)?\b\.?"
+)
 # "7 December 2021" / "December 7, 2021" / "Dec. 7th 2021"
-_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_WORD},?\s+(\d{{4}})\b", re.I)
-_MONTH_DAY_YEAR = re.compile(rf"\b{_MONTH_WORD}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH_WORD},?\s+(\d{{4}})\b", re.I)
+# No \b before the month: bylines glue it to the name ("By Carrie ArnoldNovember 15, 2019").
+_MONTH_DAY_YEAR = re.compile(rf"{_MONTH_WORD}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 # "2019/11/19", "2019.11.19"
 _YEAR_MONTH_DAY = re.compile(r"\b(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b")
 # "19/11/2019", "11-19-2019", "19.11.2019"
@@ -239,12 +242,14 @@ def _us_daylight_time(local: datetime) -> bool:
 
 
 _dateparser = None
+_DATEPARSER_MAX_CHARS = 40
 
 
 def _from_dateparser(text: str) -> datetime | None:
     """Last resort for non-English dates; slow, so only for strings with a 4-digit year."""
     global _dateparser
-    if not re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", text):
+    # dateparser can take seconds on long mixed strings: only short ones with a year.
+    if len(text) > _DATEPARSER_MAX_CHARS or not re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", text):
         return None
     if _dateparser is None:
         import dateparser

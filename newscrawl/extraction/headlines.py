@@ -7,9 +7,7 @@ import re
 from lxml.html import HtmlElement
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—:-]{1,2}\s+|\s+::\s+")
-_META_TITLES = (
-    "og:title", "twitter:title", "title", "headline", "sailthru.title", "dc.title",
-)
+_META_TITLE = re.compile(r"(?:^|[:._-])(?:title|headline)$", re.IGNORECASE)  # og:title, mol:headline...
 _MAX_H1 = 3
 
 
@@ -20,7 +18,7 @@ def headline_candidates(tree: HtmlElement | None, headline: str | None = None) -
         return found
     for meta in tree.iterfind(".//meta"):
         name = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
-        if name in _META_TITLES and meta.get("content"):
+        if _META_TITLE.search(name) and meta.get("content"):
             found.append(meta.get("content"))
     for index, h1 in enumerate(tree.iter("h1")):
         if index >= _MAX_H1:

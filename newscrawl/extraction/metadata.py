@@ -18,13 +18,14 @@ import html
 import json
 import logging
 import re
+from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 from lxml.cssselect import CSSSelector
 
-from newscrawl.extraction.authors import clean_author_name, dedupe_names, parse_byline
+from newscrawl.extraction.authors import dedupe_names, looks_like_name, parse_byline
 from newscrawl.extraction.dates import date_from_url, parse_date
 from newscrawl.extraction.document import Document
 from newscrawl.extraction.rules import ExtractionRules
@@ -37,11 +38,9 @@ FIELDS = (
 )
 _LIST_FIELDS = ("authors", "tags")
 
-# Every element any source needs, in document order, in a single tree walk.
-_SOURCES_XPATH = lxml.etree.XPath(
-    "//meta | //link[@href] | //script[contains(@type, 'ld+json')] | //*[@itemprop] | //time"
-    " | //h1 | //title | //*[@rel='author']"
-)
+# Sources found by tag name (a fast C-level iteration), then by attribute (one XPath scan).
+_SOURCE_TAGS = ("meta", "link", "script", "time", "h1", "title")
+_ATTRIBUTE_SOURCES_XPATH = lxml.etree.XPath("//*[@itemprop or @rel='author']")
 # Elements whose class or id says they hold the byline or the date (checked lazily).
 _BYLINE_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@id, 'byline')"
@@ -67,10 +66,29 @@ _ARTICLE_TYPE_RANK = {
 # Containers whose <time>/byline belong to other stories (related lists, comments, footers).
 _FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
 _NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser|card", re.I)
+# Tag lists sit in "widget"/"sidebar" blocks below the story on some sites (AP hosted).
+_TAG_NOISE_CLASS = re.compile(r"related|recommend|comment|trending|popular|teaser", re.I)
 _UPDATED_LABEL = re.compile(r"updat|modif|edited|revised|aktualisiert|actualiz|atualiz|mis à jour", re.I)
 _PUBLISHED_LABEL = re.compile(r"publi|posted|created|first|pubdate|issued|erschienen|veröffentlicht", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 _SPLIT_TAGS = re.compile(r"\s*[,;]\s*")
+_MAX_KEYWORDS = 15  # a plain keywords meta longer than this is the site's SEO list
+_MAX_DESCRIPTION = 800  # longer "descriptions" are the article body
+_NOT_TAGS = frozenset({"none", "null", "undefined", "tags", "tag", "topics", "share"})
+_NOT_SECTIONS = frozenset({"homepage", "home", "home page", "front page", "frontpage", "post", "page", "article",
+                           "articles", "index", "none", "null", "undefined", "default", "story"})
+# ctp_video, autoplay_video, @post-id:1913719, type:article
+_INTERNAL_TAG = re.compile(r"^[@#/]|^[a-z0-9]+(?:_[a-z0-9]+)+$|^[\w-]+:\S")
+_TAG_LIST_XPATH = lxml.etree.XPath(
+    "//body//*[contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
+    " or contains(@class, 'topics-list')][.//a]"
+)
+_WORD = re.compile(r"\w+")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# Site-wide share images: opengraph_default.png, placeholder.jpg, logo-600.png
+_PLACEHOLDER_IMAGE = re.compile(
+    r"(?:^|[/_\-])(?:default|placeholder|blank|no-?image)[^/]*$|/logo[^/]*$|[_\-]logo\.\w+$", re.I
+)
 _LANGUAGE_NAMES = {
     "eng": "en", "english": "en", "fra": "fr", "fre": "fr", "french": "fr", "deu": "de", "ger": "de",
     "german": "de", "spa": "es", "spanish": "es", "por": "pt", "portuguese": "pt", "ita": "it",
@@ -116,6 +134,47 @@ def normalise_language(value: str | None) -> str | None:
     return code if len(code) == 2 and code.isalpha() and code.isascii() else None
 
 
+# A few very frequent words per language: enough to tell the main Latin-script languages
+# apart on a headline plus a description. Other scripts are recognised by their letters.
+_STOPWORDS = {
+    "en": "the of and to in is for on that with as was at by from are this be it an has have will after".split(),
+    "de": "der die und das ist nicht mit den von zu ein eine für auf im dem des sich auch wird sie".split(),
+    "fr": "le la les des et est une un du pour dans que qui sur pas au avec ce il sont par".split(),
+    "es": "el la los las de que y en un una es por para con del se al como más su".split(),
+    "pt": "o a os as de que e do da em um uma para com não no na dos das é se por".split(),
+    "it": "il lo la gli le di che e un una per con non del della è sono si da al nel".split(),
+    "nl": "de het een en van in is dat op te met voor niet zijn er aan ook als".split(),
+    "id": "yang dan di ini itu dengan untuk dari dalam tidak akan pada adalah ke juga".split(),
+}
+_STOPWORD_SETS = {lang: frozenset(words) for lang, words in _STOPWORDS.items()}
+_SCRIPTS = (
+    ("ko", re.compile(r"[\uac00-\ud7af]")), ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")), ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")), ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")), ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+)
+
+
+def guess_language(text: str | None, sure: bool = False) -> str | None:
+    """ISO 639-1 guess from letters and stopwords, or None when the text says too little.
+    ``sure`` asks for a clear majority (enough to overrule a page's own declaration)."""
+    if not text:
+        return None
+    for code, letters in _SCRIPTS:
+        if len(letters.findall(text)) >= 5:
+            return code
+    words = re.findall(r"[^\W\d_]+", text.casefold())
+    if len(words) < 5:
+        return None
+    counts = {lang: sum(w in stop for w in words) for lang, stop in _STOPWORD_SETS.items()}
+    best = max(counts, key=counts.get)
+    ranked = sorted(counts.values(), reverse=True)
+    if sure:
+        return best if ranked[0] >= 4 and ranked[0] >= 2 * ranked[1] else None
+    return best if ranked[0] >= 2 and ranked[0] > ranked[1] else None
+
+
 class _Extractor:
     def __init__(self, doc: Document, rules: ExtractionRules | None):
         self.doc = doc
@@ -133,35 +192,36 @@ class _Extractor:
         self.html_lang = self.tree.get("lang") or self.tree.get("xml:lang")
         self._collect()
         self.article = self._main_jsonld_node()
+        self.jsonld_pages = self._find_jsonld_pages()
         self.site_names = self._site_names()
 
     # ---- collection: one walk over the tree -------------------------------------------------
 
     def _collect(self) -> None:
-        for element in _SOURCES_XPATH(self.tree):
+        for element in self.tree.iter(*_SOURCE_TAGS):  # document order
             tag = element.tag
             if tag == "meta":
                 self._collect_meta(element)
             elif tag == "link":
-                for rel in (element.get("rel") or "").lower().split():
-                    self.links.setdefault(rel, []).append(element.get("href"))
+                if element.get("href"):
+                    for rel in (element.get("rel") or "").lower().split():
+                        self.links.setdefault(rel, []).append(element.get("href"))
             elif tag == "script":
-                self.jsonld_nodes.extend(_jsonld_nodes(element.text or ""))
+                if "ld+json" in (element.get("type") or ""):
+                    self.jsonld_nodes.extend(_jsonld_nodes(element.text or ""))
             elif tag == "time":
                 self.times.append(element)
             elif tag == "h1":
                 text = clean_text(element.text_content())
                 if text:
                     self.h1s.append(text)
-            elif tag == "title":
-                if self.title is None:
-                    self.title = clean_text(element.text_content())
-            if element.get("rel") == "author" and tag != "link":
+            elif self.title is None:  # <title>
+                self.title = clean_text(element.text_content())
+        for element in _ATTRIBUTE_SOURCES_XPATH(self.tree):
+            if element.get("rel") == "author" and element.tag != "link":
                 self.rel_authors.append(element)
-            itemprop = element.get("itemprop")
-            if itemprop:
-                for name in itemprop.split():
-                    self.itemprops.setdefault(name.lower(), []).append(element)
+            for name in (element.get("itemprop") or "").split():
+                self.itemprops.setdefault(name.lower(), []).append(element)
 
     def _collect_meta(self, element) -> None:
         content = element.get("content")
@@ -187,7 +247,7 @@ class _Extractor:
                 best, best_rank = node, rank
         return best
 
-    def _jsonld_pages(self) -> list[dict]:
+    def _find_jsonld_pages(self) -> list[dict]:
         """The main article node, then WebPage nodes (some sites put dates only there)."""
         nodes = [self.article] if self.article else []
         for node in self.jsonld_nodes:
@@ -198,7 +258,7 @@ class _Extractor:
     def _site_names(self) -> set[str]:
         names = set(self.meta.get("og:site_name", [])) | set(self.meta.get("application-name", []))
         names |= set(self.meta.get("twitter:site", []))
-        for node in self._jsonld_pages() + [
+        for node in self.jsonld_pages + [
             n for n in self.jsonld_nodes if "Organization" in _types(n) or "NewsMediaOrganization" in _types(n)
         ]:
             publisher = node.get("publisher") if node.get("publisher") is not None else node
@@ -207,11 +267,22 @@ class _Extractor:
                     names.add(item["name"])
         host = urlsplit(self.url).hostname or ""
         labels = [label for label in host.split(".") if label not in ("www", "m", "amp", "edition")]
-        if labels:
+        if len(labels) >= 2:
             names.add(".".join(labels))
-            # The registrable label: "express" in express.co.uk, "bbc" in bbc.com.
-            names.add(labels[-3] if len(labels) >= 3 and labels[-2] in ("co", "com", "org", "net") else labels[0])
-        return {name.lstrip("@") for name in names if name}
+            # The registrable label: "express" in express.co.uk, "sky" in news.sky.com. Short ones
+            # ("ap" in hosted.ap.org) are left out: they collide with agency names and words.
+            public_suffix = labels[-2] in ("co", "com", "org", "net", "ac", "gov") and len(labels) >= 3
+            registrable = labels[-3] if public_suffix else labels[-2]
+            if len(registrable) >= 4:
+                names.add(registrable)
+        variants = set()
+        for name in names:
+            for part in _TITLE_SEPARATORS.split(name or ""):  # "The Jerusalem Post | JPost.com"
+                part = part.strip().lstrip("@")
+                if part:
+                    variants.add(part)
+                    variants.add(re.sub(r"^the\s+", "", part, flags=re.I))
+        return variants
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -230,7 +301,7 @@ class _Extractor:
         return None
 
     def jsonld_value(self, key: str):
-        for node in self._jsonld_pages():
+        for node in self.jsonld_pages:
             value = node.get(key)
             if value not in (None, "", []):
                 return value
@@ -358,7 +429,7 @@ class _Extractor:
         published_sources = [
             self._rule_date(),
             _jsonld_date(self.article, "datePublished") if self.article else None,
-            *[_jsonld_date(n, "datePublished") for n in self._jsonld_pages()[1:]],
+            *[_jsonld_date(n, "datePublished") for n in self.jsonld_pages[1:]],
             *self.itemprop_values("datePublished")[:1],
             *self.meta_values(
                 "article:published_time", "og:article:published_time", "article:published",
@@ -384,11 +455,19 @@ class _Extractor:
         modified_sources += marked_modified
         published_sources += unmarked[:1]
         published = _first_date(published_sources, url)
+        modified = _first_date(modified_sources, url)
         if published is None:
-            published = _first_date(self._date_elements(), url)
+            published = _first_date((text for text, _ in self._date_elements()), url)
+        if published is None:
+            published = _first_date(self._byline_context_texts(), url)
+        elif modified and parse_date(published, url) == parse_date(modified, url):
+            # Published == modified to the second: some CMSs overwrite the publication time on
+            # every update (Reuters). A visible "<first published> / Updated ..." line whose
+            # first time is shortly before it wins.
+            dated_with_update = [text for text, had_update in self._date_elements() if had_update]
+            published = _earlier_visible_date(published, dated_with_update, url) or published
         if published is None and date_from_url(url):
             published = _url_date_text(url)
-        modified = _first_date(modified_sources, url)
         return published, modified
 
     def _rule_date(self) -> str | None:
@@ -418,17 +497,40 @@ class _Extractor:
                 unmarked.append(value.strip())
         return published, modified, unmarked
 
-    def _date_elements(self) -> list[str]:
-        """Texts of the first elements classed like a date, skipping 'updated' ones."""
+    def _date_elements(self) -> list[tuple[str, bool]]:
+        """Texts of the first elements classed like a date. For "12:21 AM / Updated 14 hours ago"
+        only the part before the update label is kept; elements that start with it are skipped."""
         values = []
         for element in _DATE_ELEMENT_XPATH(self.tree)[:15]:
             if element.tag in ("script", "style") or _in_foreign_container(element):
                 continue
             text = clean_text(element.text_content())
-            if not text or len(text) > 80 or _UPDATED_LABEL.search(_element_label(element) + " " + text):
+            if not text or len(text) > 80 or _UPDATED_LABEL.search(_element_label(element)):
                 continue
-            values.append(text)
+            update = _UPDATED_LABEL.search(text)
+            if update:
+                text = text[: update.start()].strip(" /|,;-–—")
+                if not text:
+                    continue
+            values.append((text, update is not None))
         return values
+
+    def _byline_context_texts(self) -> list[str]:
+        """Short texts around byline elements: "Von Moritz Bachmann publiziert am 25. September 2018".
+        The byline element and up to two parents are tried; the first short one with a year is kept."""
+        texts = []
+        for element in (self.rel_authors + _BYLINE_XPATH(self.tree))[:6]:
+            node = element
+            for _ in range(3):
+                if node is None or node.tag in ("body", "html"):
+                    break
+                text = clean_text(node.text_content())
+                if text and len(text) <= 160 and _YEAR.search(text):
+                    update = _UPDATED_LABEL.search(text)
+                    texts.append(text[: update.start()] if update else text)
+                    break
+                node = node.getparent()
+        return texts
 
     def _pick_authors(self) -> list[str]:
         """Site rule > JSON-LD author > microdata author > meta author tags > rel=author >
@@ -442,7 +544,7 @@ class _Extractor:
                 return dedupe_names(names)
         # Structured sources, in order of trust. A later one wins only when it names everyone the
         # first one names and more (the Evening Standard's JSON-LD drops the second author).
-        structured = [self._jsonld_author_names(n.get("author") or n.get("creator")) for n in self._jsonld_pages()]
+        structured = [self._jsonld_author_names(n.get("author") or n.get("creator")) for n in self.jsonld_pages]
         structured.append(self._microdata_author_names())
         for key in ("author", "article:author", "article:author_name", "parsely-author", "sailthru.author",
                     "dc.creator", "dcterms.creator", "byl", "author_name"):
@@ -462,15 +564,15 @@ class _Extractor:
             return best
         names = []
         for element in self.rel_authors[:5]:
-            names += parse_byline(element.text_content(), sites)
+            names += parse_byline(_byline_text(element), sites)
         if names:
             return dedupe_names(names)
-        for element in _BYLINE_XPATH(self.tree)[:10]:
+        for element in _BYLINE_XPATH(self.tree)[:12]:
             if element.tag in ("script", "style", "img", "meta", "link") or _in_foreign_container(element):
                 continue
-            text = clean_text(element.text_content())
-            if text and len(text) <= 120:
-                names = parse_byline(text, sites)
+            text = _byline_text(element)
+            if text and len(text) <= 160:
+                names = [n for n in parse_byline(text, sites) if looks_like_name(n)]
                 if names:
                     return names
         for text_node in _BY_LINE_XPATH(self.tree)[:10]:
@@ -478,7 +580,7 @@ class _Extractor:
             parent = text_node.getparent()
             if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
                 continue
-            names = parse_byline(text, sites)
+            names = [n for n in parse_byline(text, sites) if looks_like_name(n)]
             if names:
                 return names
         return []
@@ -519,8 +621,10 @@ class _Extractor:
         return item
 
     def _pick_language(self) -> str | None:
-        """JSON-LD inLanguage > <html lang> > content-language meta > og:locale > dc.language."""
-        candidates = [
+        """JSON-LD inLanguage > <html lang> > content-language meta > og:locale > dc.language >
+        microdata; when these disagree, or say nothing, a stopword/script guess on the headline
+        and description decides (a German blog with <html lang="en">)."""
+        declared = [
             _first_string(self.jsonld_value("inLanguage")),
             self.html_lang,
             self.first_meta("content-language", "language"),
@@ -528,47 +632,123 @@ class _Extractor:
             self.first_meta("dc.language", "dcterms.language"),
             *self.itemprop_values("inLanguage")[:1],
         ]
-        for candidate in candidates:
-            code = normalise_language(candidate)
-            if code:
-                return code
-        return None
+        codes = list(dict.fromkeys(c for c in map(normalise_language, declared) if c))
+        sample = " ".join(filter(None, [self.h1s[0] if self.h1s else None, self.title,
+                                        self.first_meta("og:description", "description")]))
+        if len(codes) == 1:
+            # One declaration: trusted unless the text clearly says otherwise (an English
+            # Business Insider page served with <html lang="de">).
+            sure_guess = guess_language(sample, sure=True)
+            return sure_guess if sure_guess and codes[0] in _STOPWORD_SETS else codes[0]
+        guess = guess_language(sample)
+        if not codes:
+            return guess
+        return guess if guess in codes else codes[0]
 
     def _pick_section(self) -> str | None:
-        """JSON-LD articleSection > article:section > microdata > parsely/sailthru/other meta."""
+        """JSON-LD articleSection > article:section > microdata > parsely/prism/other meta >
+        the middle part of a "Headline | Section | Site" <title>.
+        Placements and post types ("Homepage", "Front Page", "post") are not sections."""
         value = self.jsonld_value("articleSection")
         for candidate in (
             _first_string(value),
-            self.first_meta("article:section", "og:article:section"),
+            self.first_meta("article:section", "og:article:section", "og:section"),
             next(iter(self.itemprop_values("articleSection")), None),
-            self.first_meta("parsely-section", "section", "article.section", "sailthru.section", "category",
-                            "cxenseparse:recs:category", "dc.subject"),
+            self.first_meta("parsely-section", "prism.section", "section", "article.section", "sailthru.section",
+                            "category", "cxenseparse:recs:category"),
+            self._section_from_title(),
         ):
             text = clean_text(candidate)
-            if text:
+            if text and "," in text:
+                text = text.split(",")[0].strip()  # "Commercial Real Estate,Home Page,Popular"
+            if (text and text.casefold() not in _NOT_SECTIONS and len(text) <= 60
+                    and _compare_key(text) not in self._site_keys()):
                 return text
         return None
 
+    def _site_keys(self) -> set[str]:
+        return {_compare_key(name) for name in self.site_names}
+
+    def _section_from_title(self) -> str | None:
+        """'Headline | UK News | Sky News' -> 'UK News' (only when the last part is the site)."""
+        if not self.title:
+            return None
+        parts = [p.strip() for p in _TITLE_SEPARATORS.split(self.title)]
+        site_keys = {_compare_key(name) for name in self.site_names}
+        if len(parts) >= 3 and _compare_key(parts[-1]) in site_keys | {k + "com" for k in site_keys} or (
+            len(parts) >= 3 and any(k and k in _compare_key(parts[-1]) for k in site_keys if len(k) > 3)
+        ):
+            section = parts[-2]
+            in_headline = any(_compare_key(section) in _compare_key(h) for h in self.h1s[:1])
+            return section if 0 < len(section.split()) <= 3 and not in_headline else None
+        return None
+
     def _pick_tags(self) -> list[str]:
-        """article:tag > JSON-LD keywords > news_keywords > parsely/sailthru tags > keywords > microdata."""
+        """article:tag > news_keywords > JSON-LD keywords > parsely/sailthru tags > keywords
+        (only when short: long lists are site-wide SEO) > microdata > visible tag links.
+
+        Several article:tag metas are one tag each ("Trump, Donald J"); a single value is a
+        comma list. Internal flags (ctp_video, @post-id:1), the headline itself, the site
+        name and the section are dropped.
+        """
         sources = [
             self.meta_values("article:tag", "og:article:tag"),
-            _as_list(self.article.get("keywords")) if self.article else [],
             self.meta_values("news_keywords"),
+            [k for k in _as_list(self.article.get("keywords")) if isinstance(k, str)] if self.article else [],
             self.meta_values("parsely-tags", "sailthru.tags"),
             self.meta_values("keywords"),
             self.itemprop_values("keywords"),
         ]
-        for source in sources:
-            tags = []
-            for value in source:
-                if not isinstance(value, str):
-                    continue
-                tags += [clean_text(t) for t in _SPLIT_TAGS.split(value)]
-            tags = dedupe_names(t for t in tags if t and len(t) <= 80)
+        section_key = _compare_key(self._pick_section())
+        for index, source in enumerate(sources):
+            values = list(dict.fromkeys(v.strip() for v in source if isinstance(v, str) and v.strip()))
+            # One value per tag (NYT: "Trump, Donald J"), unless every value is itself a list.
+            if len(values) > 1 and not all(_SPLIT_TAGS.search(v) for v in values):
+                raw = values
+            else:
+                raw = [t for v in values for t in _SPLIT_TAGS.split(v)]
+            if index == 4 and len(raw) > _MAX_KEYWORDS:
+                continue
+            tags = self._clean_tags(raw, section_key)
             if tags:
                 return tags
-        return []
+        return self._visible_tags(section_key)
+
+    def _clean_tags(self, raw: list[str], section_key: str = "") -> list[str]:
+        headline_words = set(_words(self.h1s[0] if self.h1s else self.title or ""))
+        site_keys = {_compare_key(name) for name in self.site_names if len(_compare_key(name)) > 3}
+        tags = []
+        for tag in raw:
+            tag = clean_text(tag)
+            if not tag or len(tag) > 80 or tag.casefold() in _NOT_TAGS or _INTERNAL_TAG.match(tag):
+                continue
+            key = _compare_key(tag)
+            if key in site_keys or (section_key and key == section_key and len(raw) > 1):
+                continue
+            words = set(_words(tag))
+            if len(words) >= 5 and len(words & headline_words) >= 0.75 * max(len(headline_words), len(words)):
+                continue  # the headline (or its slug) used as a tag
+            if tag.islower() and len(tag) <= 2:
+                continue  # "tc"
+            tags.append(tag)
+        return dedupe_names(tags)
+
+    def _visible_tags(self, section_key: str) -> list[str]:
+        """Links of the tag lists on the page (class "tags..."): all lists with the class of the
+        first one, since some pages show a short list on top and a longer one below (BBC)."""
+        first_class, texts = None, []
+        for container in _TAG_LIST_XPATH(self.tree)[:30]:
+            if first_class is not None and container.get("class") != first_class:
+                continue
+            if _in_foreign_container(container, _TAG_NOISE_CLASS):
+                continue
+            links = [clean_text(a.text_content()) for a in container.iter("a")]
+            links = [t for t in links if t]
+            if not links or sum(len(t.split()) > 5 for t in links) * 2 > len(links):
+                continue  # lists of headlines are related stories, not tags
+            first_class = container.get("class")
+            texts += links
+        return self._clean_tags(texts, "")
 
     def _pick_main_image(self) -> str | None:
         """og:image > JSON-LD image > twitter:image > microdata image > <link rel=image_src>."""
@@ -581,7 +761,7 @@ class _Extractor:
         ]
         for candidate in candidates:
             url = self.absolute(candidate)
-            if url:
+            if url and not _PLACEHOLDER_IMAGE.search(urlsplit(url).path):
                 return url
         return None
 
@@ -691,7 +871,7 @@ def _jsonld_image(value) -> str | None:
 def _itemprop_value(element) -> str | None:
     tag = element.tag
     if tag == "meta":
-        return element.get("content")
+        return element.get("content") or element.get("value")
     if tag == "time":
         return element.get("datetime") or clean_text(element.text_content())
     if tag in ("a", "link"):
@@ -719,10 +899,34 @@ def _itemprop_person_names(element) -> list[str]:
     return [element.text_content()]
 
 
+def _byline_text(element) -> str:
+    """Text of a byline element with a " | " between its parts, so that glued pieces
+    ("By April Roach@aprilroach28Daniel O'Mahony01 October 2020") stay apart."""
+    parts = [piece.strip() for piece in element.itertext() if piece.strip()]
+    return clean_text(" | ".join(parts)) or ""
+
+
 def _first_date(values, url: str) -> str | None:
     for value in values:
         if isinstance(value, str) and value.strip() and parse_date(value, url):
             return value.strip()
+    return None
+
+
+def _earlier_visible_date(published: str, visible: list[str], url: str) -> str | None:
+    """A visible date with a time of day up to 48 h before ``published`` that is not the same
+    instant printed in another time zone (same minutes past the half hour)."""
+    published_at = parse_date(published, url)
+    for text in visible:
+        if not re.search(r"\d:\d\d", text):
+            continue
+        shown_at = parse_date(text, url)
+        if shown_at is None or not timedelta(0) < published_at - shown_at <= timedelta(hours=48):
+            continue
+        minutes = (published_at - shown_at).total_seconds() / 60
+        if round(minutes) % 30 == 0 or abs(minutes - round(minutes / 30) * 30) < 1:
+            continue  # e.g. 17:53 local vs 01:53Z: one instant, two zones
+        return text
     return None
 
 
@@ -746,16 +950,29 @@ def _element_label(element) -> str:
     return " ".join(parts)
 
 
-def _in_foreign_container(element) -> bool:
+def _in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
     """True inside a related-links list, nav, footer, comment or caption."""
+    noise_class = noise_class or _NOISE_CLASS
     depth = 0
     for ancestor in element.iterancestors():
         depth += 1
+        if ancestor.tag in ("body", "html"):  # their classes describe the page layout
+            return False
         if ancestor.tag in _FOREIGN_CONTAINERS:
             return True
-        if depth <= 8 and _NOISE_CLASS.search(ancestor.get("class") or ""):
+        if depth <= 8 and noise_class.search(ancestor.get("class") or ""):
             return True
     return False
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold().replace("'", "").replace("’", ""))
+
+
+def _word_overlap(first: str, second: str) -> float:
+    """Shared words / words of the shorter text."""
+    a, b = set(_words(first)), set(_words(second))
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def _compare_key(text: str | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 head".split())
 ITEM_TAGS = frozenset("li item dt dd".split())
@@ -22,6 +23,7 @@ BREAK_TAGS = frozenset("br lb".split())
 CELL_TAGS = frozenset("td th cell".split())  # inline, but separated by a space
 SKIP_TAGS = frozenset("script style noscript template svg button select option textarea iframe object head-meta".split())
 _SPACE_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\w+")
 
 
 @dataclass
@@ -33,6 +35,11 @@ class Block:
     @property
     def link_density(self) -> float:
         return self.link_chars / len(self.text) if self.text else 0.0
+
+    @cached_property
+    def words(self) -> list[str]:
+        """Lower-cased word tokens (``\\w+``), computed once."""
+        return _WORD_RE.findall(self.text.lower())
 
 
 def _kind(tag: str) -> str:
@@ -101,8 +108,6 @@ def element_text(element) -> str:
     """Text of ``element`` with a line break at each block boundary."""
     return "\n".join(block.text for block in blocks(element))
 
-
-_WORD_RE = re.compile(r"\w+")
 
 
 def shingle_overlap(text: str, other: str, size: int = 4) -> float:

@@ -26,7 +26,7 @@ from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.rendering import browser_meta, looks_like_app_shell
 from newscrawl.spiders.params import ArgumentError, SpiderParams
-from newscrawl.urls import canonicalize_url
+from newscrawl.urls import request_url
 
 # Articles before sitemaps and feeds before section pages (Scrapy runs higher priorities first).
 PRIORITY = {"article": 30, "sitemap": 20, "feed": 20, "navigation": 10, "seed": 0}
@@ -80,6 +80,7 @@ class NewsSpiderBase(scrapy.Spider):
             yield self._request(url, "seed", depth=0)
 
     def _request(self, url: str, expect: str, depth: int = 0, page_no: int = 1, **meta) -> Request:
+        url = request_url(url)  # one request per page, whatever tracking parameters a link carries
         if expect == "article":
             self._articles_requested += 1
         if expect == "article" or (expect == "seed" and self.is_article_url(url)):

@@ -1,0 +1,72 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newscrawl.extraction.authors import dedupe_names, looks_like_name, parse_byline
+
+SITES = ["BBC News", "USA TODAY", "The Jerusalem Post", "Telegraph", "Daily Mail", "CNN", "LBC"]
+
+
+@pytest.mark.parametrize(
+    "byline, expected",
+    [
+        ("By Press Association", ["Press Association"]),
+        ("Press Association", ["Press Association"]),
+        ("By Jane Doe and John Roe, Reuters", ["Jane Doe", "John Roe"]),  # agency = their employer
+        ("By Reuters", ["Reuters"]),
+        ("By AP and Reuters", ["AP", "Reuters"]),
+        ("By Jane Doe, Political Editor", ["Jane Doe"]),
+        ("By Jane Doe | Updated 7 December 2021, 18:24", ["Jane Doe"]),
+        ("By JANE DOE", ["Jane Doe"]),
+        ("PTI", ["PTI"]),
+        ("Jane Doe for MailOnline", ["Jane Doe"]),
+        ("By Glen Owen And Brendan Carlin For The Mail On Sunday", ["Glen Owen", "Brendan Carlin"]),
+        ("By Jane Doe jane.doe@example.com @janedoe", ["Jane Doe"]),
+        ("By Jane Doe, Bob Smith & Ann Lee", ["Jane Doe", "Bob Smith", "Ann Lee"]),
+        ("By LISA MASCARO, MARY CLARE JALONICK and ERIC TUCKER", ["Lisa Mascaro", "Mary Clare Jalonick", "Eric Tucker"]),
+        ("By ROBERT BURNS, AP National Security Writer", ["Robert Burns"]),
+        ("Analysis by Chris Cillizza, CNN Editor-at-large", ["Chris Cillizza"]),
+        ("Tom Gillespie News reporter @TomGillespie1", ["Tom Gillespie"]),
+        ("By Nada Tawfik, BBC News, New York", ["Nada Tawfik"]),  # outlet, then a place
+        ("Kevin Johnson and Kevin McCoy USA TODAY", ["Kevin Johnson", "Kevin McCoy"]),
+        ("Rachael Link, MS, RD", ["Rachael Link"]),
+        ("Bruce Y. Lee", ["Bruce Y. Lee"]),  # "Y." is an initial, not Spanish "and"
+        ("Juan Pérez y María López", ["Juan Pérez", "María López"]),
+        ("Von Max Mustermann", ["Max Mustermann"]),
+        ("Текст: Венера Ерофеева", ["Венера Ерофеева"]),
+        ("Fatima Hussein, The Associated Press", ["Fatima Hussein"]),
+        ("By April Roach | @aprilroach28 | Daniel O'Mahony | 01 October 2020", ["April Roach", "Daniel O'Mahony"]),
+    ],
+)
+def test_parse_byline(byline, expected):
+    assert parse_byline(byline, SITES) == expected
+
+
+@pytest.mark.parametrize(
+    "byline",
+    ["BBC News", "By JERUSALEM POST STAFF", "Telegraph Sport", "LBC", "Editorial", "By Staff",
+     "Staff Reports", "admin", "By", "", None, "Updated 19 November 2019", "Political Editor"],
+)
+def test_no_person_no_author(byline):
+    assert parse_byline(byline, SITES) == []
+
+
+def test_dedupe_names_is_case_and_punctuation_blind():
+    assert dedupe_names(["Jane Doe", "JANE DOE", "Jane  Doe.", "John Roe"]) == ["Jane Doe", "John Roe"]
+
+
+def test_looks_like_name():
+    assert looks_like_name("Jane Doe")
+    assert looks_like_name("Ludwig van Beethoven")
+    assert looks_like_name("정덕현")  # uncased scripts pass
+    assert not looks_like_name("subscribing I accept the")
+    assert not looks_like_name("joining Slate Plus you support our work")
+
+
+@given(st.text(max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_never_raises_and_never_returns_by_or_empty(text):
+    for name in parse_byline(text, SITES):
+        assert name.strip() == name and name
+        assert not name.lower().startswith("by ")
+        assert not any(ch.isdigit() for ch in name)

@@ -1,0 +1,39 @@
+"""The README's first command: the offline demo crawl of the bundled sample site."""
+
+import subprocess
+import sys
+
+from tests.crawling import PROJECT_DIR, read_rows
+
+STORED_PATHS = {
+    "/articles/biden-putin-a.html",
+    "/articles/biden-putin-syndicated.html",
+    "/articles/nyc-mass-burials.html",
+    "/articles/uk-quarantine-list.html",
+    "/articles/false-contact-fine.html",
+    "/articles/jamie-oliver-us-food.html",
+    "/articles/imf-global-outlook.html",
+}
+
+
+def run_demo(database):
+    return subprocess.run([sys.executable, "-m", "newscrawl.demo", "--db", str(database)],
+                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+
+
+def test_demo_stores_every_article_once_and_nothing_else(tmp_path):
+    database = tmp_path / "demo.db"
+    done = run_demo(database)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Crawl summary [news]" in done.stdout
+    assert f"7 articles in {database}" in done.stdout
+    rows = read_rows(database)
+    # One row per story, keyed by its canonical URL (markup b of the LBC story declares markup a's).
+    paths = {"/" + row["canonical_url"].split("/", 3)[3] for row in rows}
+    assert paths == STORED_PATHS
+    assert all(len(row["article_body"].split()) > 300 for row in rows)
+
+    again = run_demo(database)  # a second run stores nothing new
+    assert again.returncode == 0
+    assert "new=0" in again.stdout
+    assert len(read_rows(database)) == 7
