@@ -36,8 +36,10 @@ def clean_body(value: str | None) -> str | None:
     return body or None
 
 
-def utc_iso_date(value: str | None) -> str | None:
-    parsed = parse_date(value) if value else None
+def utc_iso_date(value: str | None, loader_context: dict) -> str | None:
+    """Any date text to UTC ISO 8601. Times without an offset are in the loader's `timezone`
+    (the site's, from its registry entry), else UTC."""
+    parsed = parse_date(value, default_tz=loader_context.get("timezone")) if value else None
     return to_utc_iso(parsed) if parsed else None
 
 

@@ -32,7 +32,10 @@ RETRY_AFTER_MAX = 300.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+    # Before robots.txt and download: skip articles the database already holds.
+    "newscrawl.middlewares.IncrementalMiddleware": 50,
 }
+INCREMENTAL_ENABLED = True
 DOWNLOAD_TIMEOUT = 30
 # Bigger pages than this are not news articles; they are cancelled and counted.
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024

@@ -1,5 +1,14 @@
 """Database schema (SQLAlchemy Core, dialect-neutral).
 
+Tables: ``articles`` (one row per story, its current version), ``article_urls``
+(other URLs at which an article's identical body was found),
+``article_revisions`` (earlier versions of an article, kept when a re-crawl
+finds its headline, body or publication date changed), ``crawl_runs`` (one
+row per crawl: arguments, times, status, counts) and ``crawl_locks`` (the
+run lock: one row per running crawl, so that two runs of the same crawl cannot
+overlap). ``metadata.create_all`` creates whatever is missing; it never alters
+an existing table.
+
 Datetimes are stored as timezone-aware UTC timestamps (``UtcDateTime``):
 ``timestamptz`` on PostgreSQL, UTC wall time on SQLite; both read back as
 aware UTC ``datetime`` objects. The item's original date strings are kept in
@@ -9,6 +18,8 @@ the ``*_raw`` columns.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -57,6 +68,18 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def parse_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 string or datetime as an aware UTC datetime (naive = UTC); None if unparsable."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value.strip()))
+    except ValueError:
+        return None
+
+
 articles = Table(
     "articles",
     metadata,
@@ -81,7 +104,9 @@ articles = Table(
     Column("main_image", Text),
     # sha256 hex of the normalised body (pipelines.dedup.content_hash).
     Column("content_hash", String(64), nullable=False, index=True),
-    # For later near-duplicate linking; exact duplicates never get a row.
+    # A near-duplicate (syndicated copy with edits) is stored as its own row and
+    # points to the earliest stored version of the story; exact duplicates never
+    # get a row (see article_urls).
     Column(
         "duplicate_of",
         Integer,
@@ -127,5 +152,96 @@ CONTENT_COLUMNS = (
     "section",
     "tags",
     "main_image",
+    "content_hash",
+)
+
+
+# One row per crawl, written when it opens (status "running") and completed at
+# close from the crawl's stats (pipelines.runs.CrawlRunRecorder).
+crawl_runs = Table(
+    "crawl_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("spider", Text, nullable=False, index=True),
+    # The -a arguments, as validated (JSON object), and the -s settings given
+    # on the command line (DATABASE_URL with its password masked).
+    Column("arguments", JSON, nullable=False, default=dict),
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("hostname", Text),
+    Column("pid", Integer),
+    Column("started_at", UtcDateTime, nullable=False, index=True),
+    Column("finished_at", UtcDateTime),
+    Column("finish_reason", Text),
+    # "running", then "ok" or "failed" (failed: the stat newscrawl/fatal was
+    # set, i.e. the crawl command exits non-zero; its value is in ``fatal``).
+    Column("status", String(16), nullable=False, index=True),
+    Column("fatal", Text),
+    Column("pages", Integer),
+    Column("articles", Integer),
+    Column("new", Integer),
+    Column("updated", Integer),
+    Column("unchanged", Integer),
+    Column("duplicates", Integer),  # exact + near duplicates
+    Column("revisions", Integer),
+    Column("skipped", Integer),  # sum of newscrawl/skipped/*
+    Column("dropped", Integer),
+    Column("errors", Integer),
+    # Every newscrawl/* counter of the run, for what the columns above leave out.
+    Column("stats", JSON),
+)
+
+# Earlier versions of articles. When a re-crawl finds a significant change
+# (pipelines.revisions.significant_change), the version being replaced is
+# copied here and the articles row gets the new one.
+article_revisions = Table(
+    "article_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("headline", Text),
+    Column("description", Text),
+    Column("article_body", Text),
+    Column("date_published", UtcDateTime),
+    Column("date_modified", UtcDateTime),
+    Column("content_hash", String(64), nullable=False),
+    # First time this version was seen (the article's first_seen, or when the
+    # previous revision was replaced), the last crawl that still saw it, and
+    # when a crawl first saw the version that replaced it.
+    Column("seen_from", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("seen_until", UtcDateTime, nullable=False),
+    # The crawl run that found the change (when the run recorder is enabled).
+    Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL"), nullable=True),
+)
+
+# The run lock: one row per crawl that is running (pipelines.runs.RunLock).
+# ``name`` is the lock key: the spider name (plus the seed hosts for a spider
+# without a site of its own, such as ``news``). ``token`` identifies the holder.
+crawl_locks = Table(
+    "crawl_locks",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("token", String(32), nullable=False),
+    Column("spider", Text, nullable=False),
+    Column("run_id", Integer, nullable=True),
+    Column("pid", Integer, nullable=False),
+    Column("hostname", Text, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat", UtcDateTime, nullable=False),
+)
+
+# The version of an article that a revision keeps (besides the times).
+REVISION_COLUMNS = (
+    "headline",
+    "description",
+    "article_body",
+    "date_published",
+    "date_modified",
     "content_hash",
 )

@@ -1,23 +1,31 @@
 """StoragePipeline: write articles to the database (see pipelines.store).
 
 Settings: DATABASE_URL (else $NEWSCRAWL_DATABASE_URL, else
-sqlite:///newscrawl.db) and DATABASE_BATCH_SIZE (default 100).
-The database is checked at open_spider, so a crawl with an unusable database
-stops before downloading anything.
+sqlite:///newscrawl.db), DATABASE_BATCH_SIZE (default 100), and the run lock's
+RUN_LOCK_WAIT (default 0: refuse), RUN_LOCK_STALE_AFTER (600) and
+RUN_LOCK_HEARTBEAT (60), in seconds (pipelines.runs).
+The database is checked and the run lock taken at open_spider, so a crawl with
+an unusable database, or overlapping a run of the same crawl, stops before
+downloading anything.
+
+Counts newscrawl/articles/<outcome> per item (new, updated, unchanged,
+duplicate, near_duplicate) and newscrawl/articles/revisions per old version
+kept.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
 from pipelines.dedup import classify
-from pipelines.schema import as_utc
-from pipelines.store import CLOSE_REASON, ArticleStore, Decision, StoreFailed
+from pipelines.schema import parse_datetime
+from pipelines.store import ArticleStore, Decision, StoreFailed
+
+__all__ = ["StoragePipeline", "article_row", "parse_datetime"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +41,7 @@ class StoragePipeline:
 
     def open_spider(self) -> None:
         if not self.store.open():
-            raise CloseSpider(CLOSE_REASON)
+            raise CloseSpider(self.store.close_reason)
 
     def close_spider(self) -> None:
         self.store.release()  # flushes the last batch
@@ -75,15 +83,3 @@ def article_row(adapter: ItemAdapter, decision: Decision) -> dict:
         "main_image": adapter.get("main_image"),
         "content_hash": decision.content_hash,
     }
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 string or datetime as an aware UTC datetime (naive = UTC); None if unparsable."""
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value.strip()))
-    except ValueError:
-        return None

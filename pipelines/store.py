@@ -6,6 +6,27 @@ Rows are written in batches of DATABASE_BATCH_SIZE, one transaction each.
 What this run has accepted is kept in ``RunIndex`` (digests only), so items
 not yet flushed are visible to deduplication too.
 
+A re-crawled article whose headline, body or publication date changed
+significantly (``pipelines.revisions.significant_change``) is ``updated``: in
+the same transaction as the update, its old version is copied to
+``article_revisions`` (counted as ``newscrawl/articles/revisions``). An
+unchanged one only gets its ``last_seen`` refreshed.
+
+``open()`` also takes the run lock (``pipelines.runs.RunLock``): a second run
+of the same crawl against the same database is refused (or waits up to
+``RUN_LOCK_WAIT`` seconds), so that two runs never deduplicate against each
+other's half-written batches. The lock is released by the last ``release()``.
+
+``known_article(url)`` answers "is this URL stored already?" from the
+indexes (and the unflushed batch), for a downloader middleware that skips
+stored articles before download.
+
+Near-duplicates: a decision with outcome ``near_duplicate`` (``Decision.duplicate_of``
+set) is stored as a new row whose ``duplicate_of`` is the earliest version of
+the story; callables registered with ``add_insert_hook`` see every new row's
+id (and ``Decision.fingerprint``) inside the flush transaction, e.g. to add it
+to a near-duplicate index.
+
 Every database failure goes through ``ArticleStore._fail``: one ERROR line
 naming the (masked) database URL, stat ``newscrawl/fatal``, and the spider is
 closed with reason ``database_error``.
@@ -15,6 +36,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,12 +47,23 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from newscrawl.urls import canonicalize_url
 from pipelines import dialects
 from pipelines.database import DatabaseError, database_url, describe_error, mask_url, open_engine
-from pipelines.schema import CONTENT_COLUMNS, article_urls, articles, metadata
+from pipelines.revisions import significant_change
+from pipelines.runs import LockSettingError, LockSettings, RunLock, lock_settings, run_lock_key
+from pipelines.schema import (
+    CONTENT_COLUMNS,
+    REVISION_COLUMNS,
+    UtcDateTime,
+    article_revisions,
+    article_urls,
+    articles,
+    metadata,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -40,11 +74,18 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE_SETTING = "DATABASE_BATCH_SIZE"
 DEFAULT_BATCH_SIZE = 100
 CLOSE_REASON = "database_error"
+LOCKED_CLOSE_REASON = "another_run_active"
+LOCK_LOST_CLOSE_REASON = "run_lock_lost"
 FATAL_STAT = "newscrawl/fatal"
+LOCKED_FATAL = "another run is active"
 UNSAVED_STAT = "newscrawl/articles/unsaved"
+REVISIONS_STAT = "newscrawl/articles/revisions"
 
 # Outcomes of deduplication; each is counted as newscrawl/articles/<outcome>.
 NEW, UPDATED, UNCHANGED, DUPLICATE = "new", "updated", "unchanged", "duplicate"
+# A new row linked to the story's earliest version (articles.duplicate_of);
+# the same name as pipelines.nearduplicates.NEAR_DUPLICATE_STAT.
+NEAR_DUPLICATE = "near_duplicate"
 
 # Rows per "WHERE url IN (...)" query, well below SQLite's parameter limit.
 _IN_CHUNK = 500
@@ -71,7 +112,7 @@ def utc_now() -> datetime:
 class Decision:
     """What deduplication decided for one item."""
 
-    outcome: str  # NEW, UPDATED, UNCHANGED or DUPLICATE
+    outcome: str  # NEW, UPDATED, UNCHANGED, DUPLICATE or NEAR_DUPLICATE
     url_key: str  # newscrawl.urls.article_url_key of the item
     content_hash: str
     # The existing article (updated/unchanged: the same one; duplicate: the
@@ -79,35 +120,68 @@ class Decision:
     # accepted in this run, whose id may not be known yet.
     article_id: int | None = None
     run_key: bytes | None = None
+    # NEAR_DUPLICATE only: the original (database id or run key digest); the
+    # new row's duplicate_of becomes the original's own duplicate_of if it has one.
+    duplicate_of: int | bytes | None = None
+    # Anything the insert hooks need for a new row (a near-duplicate fingerprint).
+    fingerprint: Any = None
 
 
 @dataclass(frozen=True)
 class StoredArticle:
+    """A stored article's current version, as deduplication compares it."""
+
     id: int
     content_hash: str
+    headline: str | None = None
+    article_body: str | None = None
+    date_published: datetime | None = None
+    date_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """What ``ArticleStore.known_article`` knows about a stored URL.
+
+    ``id`` is None while the article is only in the unflushed batch.
+    """
+
+    id: int | None
+    last_seen: datetime
+    date_modified: datetime | None
+    date_published: datetime | None
+
+
+# Hook called in the flush transaction with the rows just inserted:
+# hook(conn, [(article_id, row, fingerprint), ...]).
+InsertHook = Callable[["Connection", list[tuple[int, dict, Any]]], None]
 
 
 class RunIndex:
-    """Articles accepted during this run, flushed or not: digests, not rows."""
+    """Articles accepted during this run, flushed or not: digests, not rows.
+
+    Per article key: the digest of the last accepted version
+    (``pipelines.revisions.version_hash``); per body hash: the first key.
+    """
 
     def __init__(self) -> None:
-        self._content_by_key: dict[bytes, bytes] = {}
+        self._version_by_key: dict[bytes, bytes] = {}
         self._key_by_content: dict[bytes, bytes] = {}
         self._id_by_key: dict[bytes, int] = {}
 
     def __len__(self) -> int:
-        return len(self._content_by_key)
+        return len(self._version_by_key)
 
-    def content_of(self, url_key: str) -> bytes | None:
-        return self._content_by_key.get(digest(url_key))
+    def version_of(self, url_key: str) -> bytes | None:
+        return self._version_by_key.get(digest(url_key))
 
     def key_with_content(self, content_hash: str) -> bytes | None:
         return self._key_by_content.get(digest(content_hash))
 
-    def accept(self, url_key: str, content_hash: str, article_id: int | None = None) -> None:
-        key, content = digest(url_key), digest(content_hash)
-        self._content_by_key[key] = content
-        self._key_by_content.setdefault(content, key)
+    def accept(self, url_key: str, content_hash: str, version_hash: str, article_id: int | None = None) -> None:
+        key = digest(url_key)
+        self._version_by_key[key] = digest(version_hash)
+        self._key_by_content.setdefault(digest(content_hash), key)
         if article_id is not None:
             self._id_by_key[key] = article_id
 
@@ -123,24 +197,32 @@ _stores: WeakKeyDictionary[Crawler, ArticleStore] = WeakKeyDictionary()
 
 
 class ArticleStore:
-    def __init__(self, crawler: Crawler, url: str, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, url: str, batch_size: int, locking: LockSettings | None = None) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.url = url
         self.masked_url = mask_url(url)
         self.batch_size = batch_size
+        self.locking = locking or LockSettings()
         self.engine: Engine | None = None
         self.run = RunIndex()
         self.failure: str | None = None  # short reason once the database failed
+        self.close_reason = CLOSE_REASON  # what the pipelines close the spider with when open() fails
+        self.lock: RunLock | None = None  # held from open() to the last release()
+        self.run_id: int | None = None  # crawl_runs.id, set by the run recorder
         self._users = 0
         self._released = False
         self._closing_deferred = None
+        self._heartbeat = None
+        self._insert_hooks: list[InsertHook] = []
         # Decisions of the dedup pipeline, waiting for the storage pipeline:
         # id(item) -> (item, decision). The item is kept so that its id stays unique.
         self._decisions: dict[int, tuple[Any, Decision]] = {}
         # The batch being built.
         self._new_rows: dict[bytes, dict] = {}  # key digest -> articles row
         self._new_key_by_url: dict[str, bytes] = {}
+        self._new_links: dict[bytes, tuple[int | bytes, Any]] = {}  # key digest -> (near original, fingerprint)
+        self._new_fingerprints: dict[bytes, Any] = {}
         self._updated_rows: dict[int, dict] = {}  # article id -> content columns + last_seen
         self._seen: dict[int, datetime] = {}  # article id -> last_seen
         self._aliases: dict[str, tuple[int | bytes, datetime]] = {}  # duplicate url key -> (original, first_seen)
@@ -153,7 +235,12 @@ class ArticleStore:
         store = _stores.get(crawler)
         if store is None:
             batch_size = _batch_size(crawler)
-            store = cls(crawler, database_url(crawler.settings), batch_size)
+            try:
+                locking = lock_settings(crawler.settings)
+            except LockSettingError as exc:
+                crawler.stats.set_value(FATAL_STAT, f"invalid setting {exc.setting}")
+                raise SettingsError(str(exc)) from None
+            store = cls(crawler, database_url(crawler.settings), batch_size, locking)
             crawler.signals.connect(store._forget_item, signal=signals.item_dropped)
             crawler.signals.connect(store._forget_item, signal=signals.item_error)
             _stores[crawler] = store
@@ -164,20 +251,22 @@ class ArticleStore:
         return self.failure is not None
 
     def open(self) -> bool:
-        """Connect, create the schema and check that writing works. Idempotent.
+        """Connect, create the schema, check that writing works and take the
+        run lock. Idempotent.
 
         Each successful or failed call must be paired with ``release()``.
-        Returns False (after logging) if the database is unusable.
+        Returns False (after logging) if the database is unusable or another
+        run of this crawl holds the lock; ``close_reason`` says which.
         """
         self._users += 1
-        if self.engine is not None:
-            return True
         if self.failed:
             return False
+        if self.engine is not None:
+            return True
         try:
             engine = open_engine(self.url)
             try:
-                metadata.create_all(engine)
+                _create_schema(engine)
                 _check_writable(engine)
             except SQLAlchemyError as exc:
                 engine.dispose()
@@ -186,34 +275,117 @@ class ArticleStore:
             self._fail("Cannot open the database", str(exc), "database_open_failed", close_spider=False)
             return False
         self.engine = engine
+        if not self._take_lock():
+            return False
         logger.info("Storing articles in %s (batches of %d)", self.masked_url, self.batch_size)
         return True
 
+    def _take_lock(self) -> bool:
+        spider = getattr(self.crawler, "spider", None)
+        name = run_lock_key(spider) if spider is not None else self.crawler.spidercls.name
+        lock = RunLock(self.engine, name, getattr(spider, "name", name), self.locking)
+        try:
+            acquired = lock.acquire()
+        except SQLAlchemyError as exc:
+            self._fail("Cannot take the run lock in", describe_error(exc), "database_open_failed", close_spider=False)
+            return False
+        if not acquired:
+            # The engine stays open (unused for articles) so that the run
+            # recorder can still record this refused run.
+            self.failure = LOCKED_FATAL
+            self.close_reason = LOCKED_CLOSE_REASON
+            self.stats.set_value(FATAL_STAT, LOCKED_FATAL)
+            logger.error("%s Not starting this run.", lock.refusal_message(self.masked_url))
+            return False
+        self.lock = lock
+        self._start_heartbeat()
+        return True
+
     def release(self) -> None:
-        """Called by each user at spider close; the last one flushes and disposes."""
+        """Called by each user at spider close: flushes what is pending; the
+        last user also releases the run lock and disposes of the engine."""
         # Scrapy closes every pipeline, also those whose open_spider never ran.
         self._users = max(self._users - 1, 0)
-        if self._users or self._released:
+        if self._released:
+            return
+        if self.engine is not None and self.pending_count:
+            self.flush(close_spider=False)
+        if self._users:
             return
         self._released = True
+        self._stop_heartbeat()
+        if self.lock is not None:
+            try:
+                self.lock.release()
+            except SQLAlchemyError as exc:
+                logger.warning("Could not release the run lock in %s: %s", self.masked_url, describe_error(exc))
+            self.lock = None
         if self.engine is not None:
-            self.flush(close_spider=False)
             self.engine.dispose()
             self.engine = None
         unsaved = self.stats.get_value(UNSAVED_STAT, 0)
         if unsaved:
             logger.warning("%d article(s) were not saved to %s", unsaved, self.masked_url)
 
+    # -- the run lock's heartbeat -----------------------------------------------
+
+    def _start_heartbeat(self) -> None:
+        """Refresh the lock every RUN_LOCK_HEARTBEAT seconds while the reactor runs."""
+        from scrapy.utils.reactor import is_reactor_installed
+
+        if not is_reactor_installed():  # pipelines driven by hand (tests)
+            return
+        from twisted.internet import reactor
+        from twisted.internet.task import LoopingCall
+
+        if not reactor.running:
+            return
+        self._heartbeat = LoopingCall(self._beat)
+        self._heartbeat.start(self.locking.heartbeat, now=False)
+
+    def _stop_heartbeat(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        self._heartbeat = None
+
+    def _beat(self) -> None:
+        if self.lock is None or self.engine is None:
+            return
+        try:
+            held = self.lock.heartbeat()
+        except SQLAlchemyError as exc:  # the next beat may work; the batches report real trouble
+            logger.warning("Could not refresh the run lock in %s: %s", self.masked_url, describe_error(exc))
+            return
+        if not held:
+            self._stop_heartbeat()
+            self.lock = None
+            self._fail(
+                "Lost the run lock in", "another run took it over (this run's heartbeat was too old)",
+                "run lock lost", close_reason=LOCK_LOST_CLOSE_REASON,
+            )
+
     # -- lookups (indexed queries) -----------------------------------------------
 
     def find_by_key(self, url_key: str, url: str) -> StoredArticle | None:
         """The stored article with this deduplication key, else with this fetched URL."""
-        columns = (articles.c.id, articles.c.content_hash)
         for condition in (articles.c.canonical_url == url_key, articles.c.url == url):
-            row = self._query_one(select(*columns).where(condition).order_by(articles.c.id).limit(1))
+            row = self._query_one(select(*_VERSION_COLUMNS).where(condition).order_by(articles.c.id).limit(1))
             if row is not None:
-                return StoredArticle(row.id, row.content_hash)
+                return StoredArticle(**row._mapping)
         return None
+
+    def stored_version(self, key: bytes) -> Any:
+        """The current version of an article accepted earlier in this run (by
+        key digest): its pending row, else its stored row; None if unknown."""
+        if key in self._new_rows:
+            return self._new_rows[key]
+        article_id = self.run.article_id(key)
+        if article_id is None:
+            return None
+        if article_id in self._updated_rows:
+            return self._updated_rows[article_id]
+        row = self._query_one(select(*_VERSION_COLUMNS).where(articles.c.id == article_id))
+        return None if row is None else dict(row._mapping)
 
     def find_by_content_hash(self, content_hash: str) -> int | None:
         """The id of the oldest stored article with this body."""
@@ -226,12 +398,71 @@ class ArticleStore:
         row = self._query_one(query)
         return None if row is None else row.id
 
+    def known_article(self, url: str) -> KnownArticle | None:
+        """Is the article at *url* stored already (or waiting in the batch)?
+
+        Matches *url* exactly against ``articles.url``, and its canonical form
+        (``newscrawl.urls.canonicalize_url``) against ``articles.canonical_url``
+        and ``article_urls.url`` (the other URLs of an article): indexed
+        lookups, at most two queries. Raises StoreFailed if the database is
+        unusable (already reported; the crawl is stopping).
+        """
+        key = canonicalize_url(url)
+        pending = self._pending_known(url, key)
+        if pending is not None and pending.id is None:
+            return pending
+        columns = (articles.c.id, articles.c.url, articles.c.last_seen, articles.c.date_modified,
+                   articles.c.date_published)
+        if pending is not None:  # an alias of a stored article, waiting in the batch
+            row = self._query_one(select(*columns).where(articles.c.id == pending.id))
+        else:
+            rows = self._query(
+                select(*columns).where(or_(articles.c.url == url, articles.c.canonical_url == key))
+                .order_by(articles.c.id).limit(5)
+            )
+            row = next((r for r in rows if r.url == url), rows[0] if rows else None)
+            if row is None:
+                row = self._query_one(
+                    select(*columns).join(article_urls, article_urls.c.article_id == articles.c.id)
+                    .where(article_urls.c.url.in_(sorted({url, key}))).order_by(article_urls.c.id).limit(1)
+                )
+        if row is None:
+            return None
+        last_seen, date_modified, date_published = row.last_seen, row.date_modified, row.date_published
+        if row.id in self._updated_rows:
+            pending_row = self._updated_rows[row.id]
+            last_seen = pending_row["last_seen"]
+            date_modified, date_published = pending_row["date_modified"], pending_row["date_published"]
+        elif row.id in self._seen:
+            last_seen = self._seen[row.id]
+        return KnownArticle(row.id, last_seen, date_modified, date_published)
+
+    def _pending_known(self, url: str, key: str) -> KnownArticle | None:
+        new_key = self._new_key_by_url.get(url)
+        if new_key is None and digest(key) in self._new_rows:
+            new_key = digest(key)
+        alias = self._aliases.get(key)
+        if new_key is None and alias is not None:
+            original, first_seen = alias
+            if isinstance(original, bytes) and original in self._new_rows:
+                new_key = original
+            elif isinstance(original, int):
+                return KnownArticle(original, first_seen, None, None)
+        if new_key is None:
+            return None
+        row = self._new_rows[new_key]
+        return KnownArticle(None, row["last_seen"], row["date_modified"], row["date_published"])
+
     def _query_one(self, query):
+        rows = self._query(query)
+        return rows[0] if rows else None
+
+    def _query(self, query) -> list:
         if self.engine is None or self.failed:
             raise StoreFailed
         try:
             with self.engine.connect() as conn:
-                return conn.execute(query).first()
+                return list(conn.execute(query))
         except SQLAlchemyError as exc:
             self._fail("Cannot read from the database", describe_error(exc), "database_read_failed")
             raise StoreFailed from None
@@ -251,6 +482,14 @@ class ArticleStore:
         """Signal handler: an item left the pipelines before storage took its decision."""
         self.take_decision(item)
 
+    # -- hooks ------------------------------------------------------------------------
+
+    def add_insert_hook(self, hook: InsertHook) -> None:
+        """Call ``hook(conn, [(article_id, row, fingerprint), ...])`` with the
+        rows each flush inserts, inside its transaction (a failure rolls the
+        batch back and stops the crawl like any write failure)."""
+        self._insert_hooks.append(hook)
+
     # -- batched writes -----------------------------------------------------------
 
     @property
@@ -267,16 +506,29 @@ class ArticleStore:
         """
         now = utc_now()
         target = self._resolve(decision)
-        outcome = decision.outcome if target is not None else NEW
-        if outcome == NEW:
-            self._stage_new(decision.url_key, row, now)
+        outcome = decision.outcome
+        if outcome == UPDATED and target is not None and (
+            isinstance(target, bytes) or target in self._updated_rows
+        ):
+            # Its current version is still in the batch: write it first, so
+            # that it becomes a revision instead of being overwritten.
+            if not self.flush():
+                self.stats.inc_value(UNSAVED_STAT)
+                return outcome
+            target = self._resolve(decision)
+        if outcome in (NEW, NEAR_DUPLICATE):
+            link = None
+            if outcome == NEAR_DUPLICATE:
+                link = self._resolve_original(decision.duplicate_of)
+                outcome = NEAR_DUPLICATE if link is not None else NEW
+            self._stage_new(decision.url_key, row, now, link, decision.fingerprint)
+        elif target is None:
+            outcome = NEW
+            self._stage_new(decision.url_key, row, now, None, decision.fingerprint)
         elif outcome == DUPLICATE:
             self._aliases.setdefault(decision.url_key, (target, now))
-        elif isinstance(target, bytes):  # updated/unchanged article still in this batch
-            pending = self._new_rows[target]
-            if outcome == UPDATED:
-                pending.update({name: row[name] for name in CONTENT_COLUMNS})
-            pending["last_seen"] = now
+        elif isinstance(target, bytes):  # unchanged article still in this batch
+            self._new_rows[target]["last_seen"] = now
         elif outcome == UPDATED:
             self._updated_rows[target] = {**{name: row[name] for name in CONTENT_COLUMNS}, "last_seen": now}
             self._seen.pop(target, None)
@@ -299,15 +551,28 @@ class ArticleStore:
             return decision.run_key
         return self.run.article_id(decision.run_key)
 
-    def _stage_new(self, url_key: str, row: dict, now: datetime) -> None:
+    def _resolve_original(self, original: int | bytes | None) -> int | bytes | None:
+        if original is None or isinstance(original, int):
+            return original
+        if original in self._new_rows:
+            return original
+        return self.run.article_id(original)
+
+    def _stage_new(self, url_key: str, row: dict, now: datetime, link=None, fingerprint=None) -> None:
         key = digest(url_key)
         first_seen = now
         # The same fetched URL already queued under another key: replace it.
         previous_key = self._new_key_by_url.get(row["url"])
         if previous_key is not None and previous_key != key:
             first_seen = self._new_rows.pop(previous_key)["first_seen"]
+            self._new_links.pop(previous_key, None)
+            self._new_fingerprints.pop(previous_key, None)
         self._new_rows[key] = {**row, "first_seen": first_seen, "last_seen": now}
         self._new_key_by_url[row["url"]] = key
+        if link is not None:
+            self._new_links[key] = link
+        if fingerprint is not None:
+            self._new_fingerprints[key] = fingerprint
 
     def flush(self, *, close_spider: bool = True) -> bool:
         """Write the batch in one transaction. Returns False if it could not be written."""
@@ -319,6 +584,9 @@ class ArticleStore:
         try:
             with self.engine.begin() as conn:
                 new_ids = self._insert_new(conn)
+                self._link_near_duplicates(conn, new_ids)
+                self._call_insert_hooks(conn, new_ids)
+                revisions = self._insert_revisions(conn)
                 self._update_changed(conn)
                 self._update_seen(conn)
                 self._insert_aliases(conn, new_ids)
@@ -333,6 +601,8 @@ class ArticleStore:
             self.run.set_article_id(key, article_id)
         self._clear_batch()
         self.stats.inc_value("newscrawl/db/batches")
+        if revisions:
+            self.stats.inc_value(REVISIONS_STAT, revisions)
         return True
 
     def _insert_new(self, conn: Connection) -> dict[bytes, int]:
@@ -350,6 +620,64 @@ class ArticleStore:
             for row in conn.execute(select(articles.c.id, articles.c.url).where(articles.c.url.in_(chunk))):
                 new_ids[self._new_key_by_url[row.url]] = row.id
         return new_ids
+
+    def _link_near_duplicates(self, conn: Connection, new_ids: dict[bytes, int]) -> None:
+        """duplicate_of of new near-copies: the original's own duplicate_of, else the original."""
+        params = []
+        for key, original in self._new_links.items():
+            original_id = new_ids.get(original) if isinstance(original, bytes) else original
+            article_id = new_ids.get(key)
+            if original_id is None or article_id is None or original_id == article_id:
+                continue
+            params.append({"b_id": article_id, "b_original": original_id})
+        if not params:
+            return
+        original = articles.alias("original")
+        root = (
+            select(func.coalesce(original.c.duplicate_of, original.c.id))
+            .where(original.c.id == bindparam("b_original", type_=Integer))
+            .scalar_subquery()
+        )
+        conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(duplicate_of=root), params)
+
+    def _call_insert_hooks(self, conn: Connection, new_ids: dict[bytes, int]) -> None:
+        if not self._insert_hooks or not new_ids:
+            return
+        inserted = [
+            (new_ids[key], row, self._new_fingerprints.get(key))
+            for key, row in self._new_rows.items() if key in new_ids
+        ]
+        for hook in self._insert_hooks:
+            hook(conn, inserted)
+
+    def _insert_revisions(self, conn: Connection) -> int:
+        """Copy the stored version of each updated article to article_revisions
+        (one INSERT ... SELECT, so the copy is of the row as it is now)."""
+        if not self._updated_rows:
+            return 0
+        postgres = conn.engine.dialect.name == "postgresql"
+        # PostgreSQL needs the type of a parameter in a SELECT list; SQLite's
+        # CAST would turn a timestamp string into a number.
+        until = bindparam("b_until", type_=UtcDateTime())
+        run_id = bindparam("b_run", type_=Integer())
+        if postgres:
+            until, run_id = cast(until, UtcDateTime()), cast(run_id, Integer())
+        previous = article_revisions.alias("previous")
+        seen_from = func.coalesce(
+            select(func.max(previous.c.seen_until)).where(previous.c.article_id == articles.c.id).scalar_subquery(),
+            articles.c.first_seen,
+        )
+        columns = ["article_id", *REVISION_COLUMNS, "seen_from", "last_seen", "seen_until", "run_id"]
+        source = select(
+            articles.c.id, *(articles.c[name] for name in REVISION_COLUMNS), seen_from, articles.c.last_seen,
+            until, run_id,
+        ).where(articles.c.id == bindparam("b_id"))
+        params = [
+            {"b_id": article_id, "b_until": row["last_seen"], "b_run": self.run_id}
+            for article_id, row in self._updated_rows.items()
+        ]
+        result = conn.execute(insert(article_revisions).from_select(columns, source), params)
+        return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(params)
 
     def _update_changed(self, conn: Connection) -> None:
         if not self._updated_rows:
@@ -396,6 +724,8 @@ class ArticleStore:
     def _clear_batch(self) -> None:
         self._new_rows.clear()
         self._new_key_by_url.clear()
+        self._new_links.clear()
+        self._new_fingerprints.clear()
         self._updated_rows.clear()
         self._seen.clear()
         self._aliases.clear()
@@ -408,11 +738,13 @@ class ArticleStore:
         url = ItemAdapter(item).get("url")
         raise DropItem(f"Not saved, the database failed ({self.failure}): {url}", log_level="DEBUG")
 
-    def _fail(self, action: str, reason: str, fatal: str, *, close_spider: bool = True) -> None:
+    def _fail(self, action: str, reason: str, fatal: str, *, close_spider: bool = True,
+              close_reason: str = CLOSE_REASON) -> None:
         """Report the first database failure of the run and stop the crawl."""
         if self.failed:
             return
         self.failure = fatal
+        self.close_reason = close_reason
         unsaved = len(self._new_rows) + len(self._updated_rows)
         lost = f"; {unsaved} article(s) of the current batch not saved" if unsaved else ""
         logger.error("%s %s: %s%s. Stopping the crawl.", action, self.masked_url, reason, lost)
@@ -426,7 +758,17 @@ class ArticleStore:
         engine = getattr(self.crawler, "_engine", None)
         if engine is None or engine.spider is None:
             return
-        self._closing_deferred = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON))
+        self._closing_deferred = deferred_from_coro(engine.close_spider_async(reason=self.close_reason))
+
+
+_VERSION_COLUMNS = (
+    articles.c.id,
+    articles.c.content_hash,
+    articles.c.headline,
+    articles.c.article_body,
+    articles.c.date_published,
+    articles.c.date_modified,
+)
 
 
 def _batch_size(crawler: Crawler) -> int:
@@ -441,6 +783,19 @@ def _batch_size(crawler: Crawler) -> int:
         crawler.stats.set_value(FATAL_STAT, f"invalid setting {BATCH_SIZE_SETTING}")
         raise SettingsError(f"{BATCH_SIZE_SETTING} must be a positive integer, got {value!r}")
     return batch_size
+
+
+def _create_schema(engine: Engine, attempts: int = 3) -> None:
+    """metadata.create_all, retried: two crawls starting at once on a new
+    database can both find a table missing and race to create it."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _check_writable(engine: Engine) -> None:

@@ -9,8 +9,8 @@ def serve():
     """serve(root=None, routes=None) -> a started SiteServer, stopped after the test."""
     servers = []
 
-    def start(root=None, routes=None) -> SiteServer:
-        server = SiteServer(root, routes)
+    def start(root=None, routes=None, host="127.0.0.1") -> SiteServer:
+        server = SiteServer(root, routes, host)
         server.start()
         servers.append(server)
         return server

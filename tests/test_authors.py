@@ -35,6 +35,8 @@ SITES = ["BBC News", "USA TODAY", "The Jerusalem Post", "Telegraph", "Daily Mail
         ("Von Max Mustermann", ["Max Mustermann"]),
         ("Текст: Венера Ерофеева", ["Венера Ерофеева"]),
         ("Fatima Hussein, The Associated Press", ["Fatima Hussein"]),
+        ("Sandee LaMotte, CNN", ["Sandee LaMotte"]),  # another outlet after a person: employer
+        ("Amy Kuperinsky, NJ Advance Media", ["Amy Kuperinsky"]),
         ("By April Roach | @aprilroach28 | Daniel O'Mahony | 01 October 2020", ["April Roach", "Daniel O'Mahony"]),
     ],
 )
@@ -61,6 +63,7 @@ def test_looks_like_name():
     assert looks_like_name("정덕현")  # uncased scripts pass
     assert not looks_like_name("subscribing I accept the")
     assert not looks_like_name("joining Slate Plus you support our work")
+    assert not looks_like_name("The Russian")
 
 
 @given(st.text(max_size=120))

@@ -174,7 +174,8 @@ def test_latest_news_sidebar_after_the_article_is_removed():
 def test_heading_and_link_list_inside_the_body_are_removed():
     teaser = ("<h3>Most read</h3><ol><li><a href='/1'>Man rescued from cliff after six hours</a></li>"
               "<li><a href='/2'>Storm warning issued for the whole coast</a></li></ol>")
-    related = "<p><strong>DON'T MISS</strong><br><strong><a href='/3'>Seal pup found in town centre [PICTURES]</a></strong></p>"
+    related = ("<p><strong>DON'T MISS</strong><br>"
+               "<strong><a href='/3'>Seal pup found in town centre [PICTURES]</a></strong></p>")
     result = body_of(article_page(inside=teaser + related), headline=HEADLINE)
     for leaked in ("Most read", "Man rescued", "DON'T MISS", "Seal pup"):
         assert leaked not in result.text
@@ -196,6 +197,24 @@ def test_byline_lines_are_removed():
     assert "By Press Association" not in result.text
     assert "By Jane Doe" not in result.text
     assert result.text.split("\n") == PARAGRAPHS
+
+
+def test_cookie_dialog_is_not_a_body():
+    dialog = ("<div id='consent' role='dialog'><p>We and our partners use cookies and similar technologies "
+              "to personalise content and ads.</p><button>Accept all</button></div>")
+    assert "cookies" not in body_of(article_page(before=dialog), headline=HEADLINE).text
+    listing = f"<html><body>{dialog}<ul>" + "".join(
+        f"<li><a href='/world/story-{i}/'>World story number {i} of the day</a></li>" for i in range(12)
+    ) + "</ul></body></html>"
+    result = body_of(listing)
+    assert result.text == "" and result.problem
+
+
+def test_sentences_that_start_like_a_byline_are_kept():
+    first = "By the end of Tuesday the vote was over."
+    last = "By then nobody was listening."
+    page = article_page(before=f"<p>{first}</p>", inside=f"<p>{last}</p>")
+    assert body_of(page, headline=HEADLINE).text.split("\n") == [first, *PARAGRAPHS, last]
 
 
 def test_headline_is_not_repeated_at_the_top():
@@ -224,13 +243,15 @@ def test_sign_off_lines_are_removed():
 
 
 def test_standfirst_repeated_by_the_body_is_removed():
-    standfirst = "<p class='standfirst'>Residents of the small harbour town voted on Tuesday to rebuild the sea wall.</p>"
+    standfirst = ("<p class='standfirst'>"
+                  "Residents of the small harbour town voted on Tuesday to rebuild the sea wall.</p>")
     page = article_page(before=standfirst)
     assert body_of(page, headline=HEADLINE).text.split("\n") == PARAGRAPHS
 
 
 def test_drop_cap_is_joined_to_its_paragraph():
-    page = article_page().replace(f"<p>{PARAGRAPHS[0]}</p>", f"<span class='dropcap'>R</span><p>{PARAGRAPHS[0][1:]}</p>")
+    first = f"<p>{PARAGRAPHS[0]}</p>"
+    page = article_page().replace(first, f"<span class='dropcap'>R</span><p>{PARAGRAPHS[0][1:]}</p>")
     assert body_of(page, headline=HEADLINE).text.split("\n")[0] == PARAGRAPHS[0]
 
 

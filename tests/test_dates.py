@@ -76,6 +76,18 @@ def test_results_are_aware_utc():
     assert parsed.tzinfo is not None and parsed.utcoffset() == timedelta(0)
 
 
+def test_default_tz_applies_to_naive_times_only():
+    # The Spokesman-Review declares naive Pacific times; a site registry can say so.
+    assert to_utc_iso(parse_date("2019-11-19T18:18:25.828095", default_tz="America/Los_Angeles")) == (
+        "2019-11-20T02:18:25+00:00")
+    assert to_utc_iso(parse_date("7 July 2021, 18:24", default_tz="Europe/London")) == "2021-07-07T17:24:00+00:00"
+    assert to_utc_iso(parse_date("7 December 2021, 18:24", default_tz="Europe/London")) == "2021-12-07T18:24:00+00:00"
+    assert to_utc_iso(parse_date("2019-11-19T18:18:25Z", default_tz="America/Los_Angeles")) == (
+        "2019-11-19T18:18:25+00:00")  # an explicit zone wins
+    assert to_utc_iso(parse_date("Dec 7, 2021 6:24pm ET", default_tz="Asia/Seoul")) == "2021-12-07T23:24:00+00:00"
+    assert to_utc_iso(parse_date("2018-08-25 15:24", default_tz="No/Such_Zone")) == "2018-08-25T15:24:00+00:00"
+
+
 def test_url_hint_breaks_day_month_ties():
     assert iso("07/12/2021") == "2021-12-07T00:00:00+00:00"  # day first by default
     assert iso("07/12/2021", "https://example.com/2021/07/12/story") == "2021-07-12T00:00:00+00:00"

@@ -42,3 +42,10 @@ def test_seed_article_body_has_no_boilerplate(lbc_page, rules):
 def test_seed_article_tags(lbc_page):
     article = newscrawl.extract(lbc_page, EXPECTED["url"], rules=LBC_RULES)
     assert sorted(article.tags) == sorted(EXPECTED["tags"])
+
+
+def test_local_times_use_the_sites_time_zone():
+    """LBC prints UK local time: 18:24 in July is 17:24 UTC (BST), in December 18:24 UTC."""
+    summer = (LBC / "biden-putin-b.html").read_text(encoding="utf-8").replace("7 December 2021", "7 July 2021")
+    assert newscrawl.extract(summer, EXPECTED["url"], rules=LBC_RULES).date_published == "2021-07-07T17:24:00+00:00"
+    assert newscrawl.extract(summer, EXPECTED["url"]).date_published == "2021-07-07T18:24:00+00:00"

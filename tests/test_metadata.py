@@ -2,10 +2,14 @@
 
 import json
 from pathlib import Path
+from unittest.mock import patch
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import newscrawl.extraction.metadata as metadata_module
 from newscrawl.extraction.dates import parse_date, to_utc_iso
 from newscrawl.extraction.document import Document, parse_document
 from newscrawl.extraction.metadata import FIELDS, extract_metadata, guess_language, normalise_language
@@ -170,6 +174,11 @@ def test_h1_that_is_the_logo_is_not_the_headline():
     assert meta["headline"] == "Story title here for real"
 
 
+def test_site_suffix_is_cut_but_separators_in_the_headline_stay():
+    head = "<title>Brexit - what happens next - BBC News</title><meta property='og:site_name' content='BBC News'>"
+    assert extract_metadata(page(head=head))["headline"] == "Brexit - what happens next"
+
+
 def test_truncated_meta_headline_is_completed_by_h1():
     head = jsonld({"@type": "NewsArticle", "headline": "Hunter diagnosed with bubonic plague after eating a rabbit"})
     body = "<h1>Hunter diagnosed with bubonic plague after eating a rabbit making him third local</h1>"
@@ -275,3 +284,24 @@ def test_lbc_reconstructions(name):
     assert meta["authors"] == ["Press Association"]
     assert meta["tags"] == ["Russia", "US"]
     assert meta["canonical_url"] == LBC_URL
+
+
+# ---- robustness ---------------------------------------------------------------------------------
+
+_SNIPPETS = st.sampled_from([
+    "<h1>", "</h1>", "<title>", "<meta property='og:title' content='", "'>", "<time datetime='",
+    '<script type="application/ld+json">{"@type":"NewsArticle","author":', "</script>", "[", "{", '"',
+    "<p class='byline'>By ", "<a rel='tag'>", "<ul class='tags'><li><a>", "2021-12-07T18:24:00Z",
+    "7 December 2021", "Jane Doe", " and ", ", ", "&amp;", "<link rel='canonical' href='", "null",
+])
+
+
+@given(st.lists(st.one_of(_SNIPPETS, st.text(max_size=12)), max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_random_markup_never_hits_the_error_path(parts):
+    doc = parse_document("<html><head>" + "".join(parts) + "</head><body>" + "".join(parts), URL)
+    with patch.object(metadata_module, "logger") as logger:
+        meta = extract_metadata(doc)
+    assert not logger.exception.called
+    assert set(meta) == set(FIELDS)
+    assert all(isinstance(name, str) and name for name in meta["authors"])

@@ -8,26 +8,32 @@ import pytest
 
 from newscrawl.benchmarks.metadata import FIELDS, field_matches, format_table, load_golden, ours, score
 
-# Overall field accuracy was 98.8% (395/400) on 2026-11-28; fail on a real regression only.
-OVERALL_FLOOR = 0.97
-# Per-field floors, just under the same day's figures.
+# On 2026-11-28: overall 98.1% (471/480 fields on 48 pages). Floors sit just under the
+# day's figures so that a real regression fails, not a relabelled page.
+OVERALL_FLOOR = 0.965
 FIELD_FLOORS = {
-    "headline": 1.0,
-    "description": 0.97,
-    "authors": 0.95,
-    "date_published": 0.95,
-    "date_modified": 0.97,
-    "in_language": 0.97,
-    "section": 0.9,
-    "tags": 0.95,
-    "main_image": 0.95,
-    "canonical_url": 0.97,
+    "headline": 1.0,         # 100%
+    "description": 0.97,     # 100%
+    "authors": 0.95,         # 97.9%
+    "date_published": 0.91,  # 93.8% (the misses are KNOWN_DATE_MISSES)
+    "date_modified": 0.95,   # 97.9%
+    "in_language": 0.97,     # 100%
+    "section": 0.93,         # 95.8%
+    "tags": 0.95,            # 97.9%
+    "main_image": 0.95,      # 97.9%
+    "canonical_url": 0.97,   # 100%
 }
 # Pages whose publication date is known to be missed, and why. A page that starts passing
 # fails test_known_date_misses_still_miss, so the list cannot silently go stale.
 KNOWN_DATE_MISSES = {
-    # No markup at all; the only date is "기사입력 :[ 2018-08-25 15:24 ]" in Korean local time.
+    # All three print naive local times and say nothing about the zone: only site knowledge
+    # (parse_date(..., default_tz=<the site's zone>)) gets them right.
+    # No markup at all; the only date is "기사입력 :[ 2018-08-25 15:24 ]" in Korean time.
     "sh-entermedia.co.kr-0ec95c72",
+    # JSON-LD "2019-11-19T18:18:25.828095" is Pacific time (visible "6:18 p.m.").
+    "sh-spokesman.com-c13b9c0e",
+    # Only the visible "November 19, 2019, 9:02 AM", Toronto time.
+    "sh-sportsnet.ca-0d461229",
 }
 
 PAGES = load_golden()

@@ -7,6 +7,7 @@ stored articles back from SQLite. They are skipped only when /usr/bin/chromium i
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -16,8 +17,8 @@ import pytest
 from newscrawl.demo.server import Route
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.embedded import embedded_article_text
-from newscrawl.rendering import (browser_meta, looks_like_app_shell, render_outcome, should_abort_request,
-                                 track_network, wait_for_content)
+from newscrawl.rendering import (browser_meta, looks_like_app_shell, may_render, should_abort_request, track_network,
+                                 wait_for_content)
 from tests.crawling import read_rows, run_crawl
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -180,6 +181,14 @@ def test_should_abort_request_blocks_images_fonts_and_media_only():
     assert not should_abort_request(FakeRequest("https://n.example/s.css", "stylesheet"))
     assert not should_abort_request(FakeRequest("https://n.example/api/story", "fetch"))
     assert not should_abort_request(FakeRequest("https://n.example/photo.jpg", "document", navigation=True))
+
+
+def test_may_render_keeps_feeds_sitemaps_and_robots_out_of_the_browser():
+    for url in ("https://n.example/feed.xml", "https://n.example/feed/", "https://n.example/rss",
+                "https://n.example/sitemap-news.xml", "https://n.example/sitemaps/2024-05", "https://n.example/robots.txt"):
+        assert not may_render(url), url
+    for url in ("https://n.example/", "https://n.example/world/", "https://n.example/news/2024/feeding-the-city"):
+        assert may_render(url), url
 
 
 # --- end-to-end crawls in Chromium ----------------------------------------------------------
@@ -396,3 +405,26 @@ def test_render_never_does_not_start_the_browser(serve, tmp_path):
     assert body_of(read_rows(database), url) == "\n".join(PLAIN_PARAGRAPHS)
     assert "playwright/browser_count" not in result.stats  # the browser starts lazily
     assert "Browser chromium launched" not in result.log
+
+
+SPIDER_READS_EMBEDDED_TEXT = "embedded_article_text" in inspect.getsource(
+    __import__("newscrawl.spiders.base", fromlist=["NewsSpiderBase"]))
+
+
+@needs_browser
+@pytest.mark.skipif(not SPIDER_READS_EMBEDDED_TEXT,
+                    reason="newscrawl/spiders/base.py does not call embedded_article_text yet (see the rendering report)")
+def test_render_auto_takes_the_article_from_next_data_without_a_browser(serve, tmp_path):
+    """Data already in the page beats a browser: the shell holds the full story in __NEXT_DATA__."""
+    server = serve(routes={
+        "/robots.txt": Route(body=b"User-agent: *\nAllow: /\n", content_type="text/plain"),
+        "/news/2024/05/14/tram-line": Route(body=next_page("".join(f"<p>{p}</p>" for p in PARAGRAPHS)).encode()),
+    })
+    url = f"{server.base_url}/news/2024/05/14/tram-line"
+    database = tmp_path / "embedded.db"
+    result = run_crawl("news", urls=url, database=database, args={"render": "auto"}, settings=BROWSER_SETTINGS)
+    assert result.returncode == 0, result.log[-4000:]
+    assert body_of(read_rows(database), url) == "\n".join(PARAGRAPHS)
+    assert "newscrawl/rendering/retried_in_browser" not in result.stats
+    assert "playwright/browser_count" not in result.stats
+    assert server.requests.count("/news/2024/05/14/tram-line") == 1

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from newscrawl.benchmarks.metric import PageScore, score_page, summarize
+from newscrawl.benchmarks.metric import score_page, summarize
 from newscrawl.extraction.body import extract_body
 from newscrawl.extraction.document import decode_html, parse_document
 
@@ -118,18 +118,48 @@ def report(rows: list[dict], names: list[str], label: str) -> None:
 
 
 def report_cost_by_size(rows: list[dict], names: list[str]) -> None:
-    """Median ms per 100 KB by page-size bucket: flat across buckets means linear cost."""
-    print("\n== median ms per 100 KB by page size ==")
+    """Median ms per 100 KB by page-size bucket (flat or falling = at most linear cost),
+    and a least-squares line ms = fixed + slope * size."""
+    print("\n== cost vs page size: median ms per 100 KB by size bucket; fitted line ==")
     labels = [f"{lo}-{hi}KB" if hi < 10**9 else f">{lo}KB" for lo, hi in SIZE_BUCKETS_KB]
-    header = "".join(f"{label:>12}" for label in labels)
-    print(f"{'extractor':<22}{header}")
+    header = "".join(f"{label:>13}" for label in labels)
+    print(f"{'extractor':<22}{header}   fit: ms = a + b*(KB/100)")
     for name in names:
+        mine = [r for r in rows if r["extractor"] == name]
         cells = []
         for lo, hi in SIZE_BUCKETS_KB:
-            bucket = [r["ms"] / max(r["size_kb"], 1) * 100 for r in rows
-                      if r["extractor"] == name and lo <= r["size_kb"] < hi]
-            cells.append(f"{statistics.median(bucket):8.1f} n={len(bucket):<2}" if bucket else f"{'-':>12}")
-        print(f"{name:<22}{''.join(cells)}")
+            bucket = [r["ms"] / max(r["size_kb"], 1) * 100 for r in mine if lo <= r["size_kb"] < hi]
+            cells.append(f"{statistics.median(bucket):7.1f} n={len(bucket):<3}" if bucket else f"{'-':>13}")
+        fit = ""
+        if len(mine) > 2:
+            slope, intercept = statistics.linear_regression([r["size_kb"] / 100 for r in mine], [r["ms"] for r in mine])
+            fit = f"   a={intercept:.1f} b={slope:.1f}"
+        print(f"{name:<22}{''.join(cells)}{fit}")
+
+
+def ablate(pages: list[dict]) -> None:
+    """F1 per split with each news-cleanup rule left out in turn: what each rule pays."""
+    from newscrawl.extraction import boilerplate
+
+    docs = [(page, parse_document(decode_html(page["raw"]), page["url"])) for page in pages]
+
+    def line(label: str) -> str:
+        scores = [(page["id"], score_page(page["truth"], extract_body(doc).text)) for page, doc in docs]
+        cells = []
+        for split in ("dev", "holdout"):
+            summary = summarize(score for page_id, score in scores if in_split(page_id, split))
+            cells.append(f"{split} F1 {summary.f1:.4f} P {summary.precision:.4f} R {summary.recall:.4f}")
+        return f"{label:<26} " + " | ".join(cells)
+
+    print("\n== ablation: scores without each rule ==")
+    print(line("all rules"))
+    for rules in (boilerplate.TREE_RULES, boilerplate.BLOCK_RULES):
+        for index, rule in enumerate(list(rules)):
+            del rules[index]
+            try:
+                print(line(f"- {rule.__name__}"))
+            finally:
+                rules.insert(index, rule)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -139,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", choices=("all", "dev", "holdout"), default="all")
     parser.add_argument("--extractors", default=",".join(EXTRACTORS), help="comma-separated subset")
     parser.add_argument("--with-text", action="store_true", help="include predictions in --out")
+    parser.add_argument("--ablate", action="store_true", help="also score newscrawl without each cleanup rule")
     args = parser.parse_args(argv)
 
     names = [n for n in args.extractors.split(",") if n]
@@ -162,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
                     row.pop("prediction")
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
         print(f"\nper-page scores: {args.out}")
+    if args.ablate:
+        ablate(pages)
 
 
 if __name__ == "__main__":

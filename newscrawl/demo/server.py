@@ -29,7 +29,8 @@ class Route:
 
 
 class SiteServer:
-    def __init__(self, root: Path | None = None, routes: dict[str, Route | list[Route]] | None = None):
+    def __init__(self, root: Path | None = None, routes: dict[str, Route | list[Route]] | None = None,
+                 host: str = "127.0.0.1"):
         self.root = Path(root) if root else None
         # A list of routes answers the path's first request with the first route, and so on;
         # the last one answers all later requests.
@@ -37,9 +38,10 @@ class SiteServer:
         self.requests: list[str] = []
         self.request_times: list[tuple[str, float]] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        # Any 127.x.y.z address works on Linux: tests use 127.0.0.2 for a second "site".
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
         self._httpd.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self.base_url = f"http://{host}:{self._httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> "SiteServer":

@@ -1,8 +1,12 @@
 """Byline cleaning: turn "By Jane Doe and John Roe, Reuters | Updated 7 Dec 2021" into names.
 
 ``parse_byline(text, site_names)`` returns a deduplicated list of people or agencies.
-It strips the "By" prefix, e-mails, handles, URLs, dates, job titles ("Political
-Editor") and the publisher's own name, then splits on "and", "&", commas, "|", ";".
+It strips the "By" prefix (and "Von", "Por", "Текст:"...), e-mails, handles, URLs,
+dates, job titles ("Political Editor", "AP National Security Writer"), credentials
+("MS, RD") and the publisher's own name and desks ("BBC News", "Telegraph Sport"),
+then splits on "and", "&", commas, "|", ";". An agency named after people ("..., Reuters")
+is their employer and is dropped; an agency alone ("By Press Association") is the author.
+``looks_like_name`` is the extra check for bylines found in free text.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ _ROLE_WORDS = frozenset(
     affairs diplomatic security defence defense royal entertainment culture arts music film showbiz
     environment climate education legal crime investigations investigative data digital online social
     media consumer travel food fashion lifestyle money markets finance financial personal city us uk
-    world international europe european africa asia america washington london correspondent. bureau
+    world international europe european africa asia america washington london bureau
     head producer presenter anchor host photographer analyst commentator critic reviewer blogger
     intern freelance freelancer special guest author journalist journalists desk team at of for the
     in and a an mailonline online.com national ap pa afp correspondent-at-large editor-at-large
@@ -66,6 +70,23 @@ _GENERIC_NAMES = frozenset(
 )
 _MAX_NAME_WORDS = 6
 _FOR_OUTLET = re.compile(r"\s+(?:for|from|at)\s+.*$", re.I)
+
+# News agencies: a byline of their own ("By Press Association"), or an employer after names.
+_AGENCY_KEYS = frozenset(
+    "reuters associatedpress theassociatedpress ap afp agencefrancepresse pa pressassociation pamedia "
+    "thepressassociation pti ani ians dpa efe ansa upi xinhua tass bloomberg aap cp thecanadianpress "
+    "canadianpress agencies newsagencies".split()
+)
+_OUTLET_WORDS = frozenset(
+    "media news press times post journal magazine network daily tribune herald gazette today radio tv "
+    "television online agency".split()
+)
+_DESK_WORDS = frozenset("sport sports news staff reporters reporter team desk online digital wire editorial".split())
+# Degrees and titles after a name: "Rachael Link, MS, RD".
+_CREDENTIALS = frozenset(
+    "ms ma mba md phd rd rdn rn mph msc bsc cpt cscs np pa-c do dds jd llm esq cfa cpa lcsw".split()
+)
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
 def _clean_spaces(text: str) -> str:
@@ -105,10 +126,22 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
         after_outlet = after_outlet or was_outlet
         if name:
             names.append((separator, name))
-    # "Jane Doe and John Roe, Reuters": an agency after named people is their employer.
+    # "Jane Doe and John Roe, Reuters" / "Sandee LaMotte, CNN": an agency or outlet named
+    # after people is their employer.
     has_person = any(not _is_agency(name) for _, name in names)
-    kept = [name for separator, name in names if not (has_person and separator in (",", "|") and _is_agency(name))]
+    kept = [
+        name for separator, name in names
+        if not (has_person and separator in (",", "|") and (_is_agency(name) or _looks_like_outlet(name)))
+    ]
     return dedupe_names(kept)
+
+
+def _looks_like_outlet(name: str) -> bool:
+    """'CNN', 'NJ Advance Media', 'Florida Today': an acronym or a name with a media word."""
+    words = name.split()
+    if len(words) == 1 and name.isupper() and 2 <= len(name) <= 5:
+        return True
+    return any(word.casefold() in _OUTLET_WORDS for word in words)
 
 
 def _is_agency(name: str) -> bool:
@@ -124,17 +157,6 @@ def _split_with_separators(text: str) -> list[tuple[str, str]]:
     return result
 
 
-def clean_author_name(name: str | None, site_names: Iterable[str] = ()) -> str | None:
-    """One name from structured data (JSON-LD, meta): cleaned, or None when it is not a name."""
-    if not name or not isinstance(name, str):
-        return None
-    names = parse_byline(name, site_names)
-    # A structured name like "Doe, Jane" would be split; keep it whole when it has no "and".
-    if len(names) == 2 and "," in name and " and " not in name and all(" " not in n for n in names):
-        return f"{names[1]} {names[0]}"
-    return names[0] if len(names) == 1 else (", ".join(names) if names else None)
-
-
 _NAME_PARTICLES = frozenset(
     "de da do dos das del della di du van von der den ten ter le la al el bin ibn y e of".split()
 )
@@ -144,7 +166,7 @@ def looks_like_name(name: str) -> bool:
     """Capitalised words (or an uncased script such as Korean): for bylines found in free text,
     where "By subscribing I accept the terms" must not become an author."""
     words = name.split()
-    if not 1 <= len(words) <= 5:
+    if not 1 <= len(words) <= 5 or words[0].casefold() in ("the", "a", "an"):
         return False
     for word in words:
         first = word.lstrip("'\"(")[:1]
@@ -217,17 +239,3 @@ def _is_outlet(words: list[str], site_keys: set[str]) -> bool:
         if head_key in site_keys and all(w.casefold() in _ROLE_WORDS or w.casefold() in _DESK_WORDS for w in tail):
             return True
     return False
-
-
-# News agencies: a byline of their own ("By Press Association"), or an employer after names.
-_AGENCY_KEYS = frozenset(
-    "reuters associatedpress theassociatedpress ap afp agencefrancepresse pa pressassociation pamedia "
-    "thepressassociation pti ani ians dpa efe ansa upi xinhua tass bloomberg aap cp thecanadianpress "
-    "canadianpress agencies newsagencies".split()
-)
-_DESK_WORDS = frozenset("sport sports news staff reporters reporter team desk online digital wire editorial".split())
-# Degrees and titles after a name: "Rachael Link, MS, RD".
-_CREDENTIALS = frozenset(
-    "ms ma mba md phd rd rdn rn mph msc bsc cpt cscs np pa-c do dds jd llm esq cfa cpa lcsw".split()
-)
-_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())

@@ -1,9 +1,13 @@
 """Article body extraction: site rule when one matches, else the general extractor.
 
 The general path works on a private copy of the parsed tree (``doc.tree`` is shared
-with metadata extraction and must stay intact): news cleanup prunes captions and
-teaser sidebars, trafilatura's main extractor proposes the body, readability steps in
-when that looks too short, and the block cleanup drops headline, bylines and promos.
+with metadata extraction and must stay intact):
+1. news cleanup (boilerplate.TREE_RULES) prunes dialogs, captions and teaser sidebars;
+2. trafilatura's main extractor (precision mode, no fallbacks) proposes the body;
+3. when that body is short, or holds little of the page's <p> text, readability gives a
+   second opinion (_choose): a clear miss is replaced, a moderate extension accepted,
+   and two long disjoint bodies are the two parts of one article, kept in page order;
+4. block cleanup (boilerplate.BLOCK_RULES) drops headline, bylines, promos, sign-offs.
 """
 
 from __future__ import annotations
@@ -133,10 +137,12 @@ def _choose(main: list[Block], fallback: list[Block], page) -> list[Block]:
 
 
 def _in_page_order(first: list[Block], second: list[Block], page) -> list[Block]:
-    page_text = " ".join(page.itertext())
+    page_text = " ".join(" ".join(page.itertext()).split())  # whitespace collapsed, like block text
+
     def position(part: list[Block]) -> int:
         found = page_text.find(part[0].text[:40])
         return found if found >= 0 else len(page_text)
+
     return first + second if position(first) <= position(second) else second + first
 
 

@@ -2,12 +2,12 @@
 
 Two stages, both general (no site names), each a list of small rules so that a
 rule's effect can be measured by leaving it out:
-- TREE_RULES run on a private copy of the page before extraction: they drop figure
-  captions and the sidebars/teasers that a heading like "Most read" or "More on this
-  story" introduces.
+- TREE_RULES run on a private copy of the page before extraction: they put drop caps
+  back, drop pop-up dialogs (cookie consent), figure captions and credits, and the
+  sidebars/teasers that a heading like "Most read" or "More on this story" introduces.
 - BLOCK_RULES run on the extracted blocks: they drop a leading headline, byline and
-  dateline lines, promo lines ("Related: ...", "READ MORE: ..."), link lists introduced
-  by such headings, and sign-off lines at the end.
+  dateline lines, a standfirst the body repeats, promo lines ("Related: ...",
+  "READ MORE: ..."), and tag, byline and sign-off lines at the end.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from newscrawl.extraction.text import Block
@@ -64,6 +65,8 @@ _TEASER_HEADING_TAGS = (*_HEADING_TAGS, *_INLINE_HEADING_TAGS, "div", "p")
 _MAX_CAPTION_CHARS = 400
 _MAX_TEASER_BLOCK_CHARS = 2500
 _KEEP_TAGS = frozenset(("html", "body", "article", "main"))
+_DIALOGS = XPath(".//dialog | .//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']")
+_HAS_HEADING = XPath("boolean(.//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
 
 
 TreeRule = Callable[[HtmlElement], None]
@@ -83,7 +86,10 @@ def drop_captions(tree: HtmlElement) -> None:
         if len(element.text_content()) <= _MAX_CAPTION_CHARS:
             remove_element(element)
     for element in [e for e in tree.iter() if _has_caption_name(e)]:
-        if element.tag not in _KEEP_TAGS and len(element.text_content()) <= _MAX_CAPTION_CHARS:
+        if element.tag in _KEEP_TAGS or len(element.text_content()) > _MAX_CAPTION_CHARS:
+            continue
+        # A caption holds no heading: "content-header__caption-style" is a page header.
+        if element.tag != "header" and not _HAS_HEADING(element):
             remove_element(element)
 
 
@@ -210,7 +216,13 @@ def join_drop_caps(tree: HtmlElement) -> None:
         remove_element(element)
 
 
-TREE_RULES: list[TreeRule] = [join_drop_caps, drop_captions, drop_teaser_blocks]
+def drop_dialogs(tree: HtmlElement) -> None:
+    """Cookie-consent and other pop-up dialogs: never part of an article."""
+    for element in _DIALOGS(tree):
+        remove_element(element)
+
+
+TREE_RULES: list[TreeRule] = [join_drop_caps, drop_dialogs, drop_captions, drop_teaser_blocks]
 
 
 # --- block stage ------------------------------------------------------------------------
@@ -230,7 +242,8 @@ _PROMO_LINE = re.compile(
 _CLICK_HERE = re.compile(r"\bclick(?:ing)?\ here\b", re.IGNORECASE)
 
 # Byline and dateline lines near the top: "By Press Association", "By JANE DOE Associated Press".
-_BYLINE = re.compile(r"^\W*(?:by|von|por|par|di|door|av|af)\s+\S", re.IGNORECASE)
+# The name must start with a capital: "By the time police arrived" is article text.
+_BYLINE = re.compile(r"^\W*(?i:by|von|por|par|di|door|av|af)\s+[A-ZÀ-ÖØ-Þ]")
 _DATELINE = re.compile(
     r"""^\W*(?:(?:published|updated|posted|last\ updated|modified)\b[^\n]{0,60}
       |(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\ [^\n]{0,60}\d{4}[^\n]{0,20}
@@ -252,11 +265,9 @@ _SIGN_OFF = re.compile(
       |^\W*source\s*:)""",
     re.IGNORECASE | re.VERBOSE,
 )
-_TAGS_LINE = re.compile(r"^\W*(?:tags|filed\ under|topics|keywords)\b\s*:?", re.IGNORECASE)
+_TAGS_LINE = re.compile(r"^\W*(?:tags|filed under|topics|keywords)\s*(?::|$)", re.IGNORECASE)
 _TWEET_SUFFIX = re.compile(r"\s*Click To Tweet\s*$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?:;\"”’…]\W{0,2}$")
 
-_MAX_TEASER_ITEM_WORDS = 30  # a teaser list item is a headline, not a paragraph
 _MAX_PROMO_WORDS = 30
 _MAX_BYLINE_WORDS = 12
 _MAX_SIGN_OFF_WORDS = 40
@@ -282,7 +293,7 @@ def strip_tweet_suffix(blocks: list[Block], headline_words: list[list[str]]) -> 
     for block in blocks:
         text = _TWEET_SUFFIX.sub("", block.text)
         if text:
-            result.append(block if text == block.text else Block(block.kind, text, block.link_chars))
+            result.append(block if text == block.text else Block(block.kind, text))
     return result
 
 
@@ -324,26 +335,6 @@ def _is_headline(block: Block, headline_words: list[list[str]]) -> bool:
         if len(headline) >= 4 and text_words[: len(headline)] == headline and len(text_words) <= len(headline) + 4:
             return True
     return False
-
-
-def drop_teaser_lists(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
-    """A teaser heading ("Most read", "Don't miss") and the headline-like lines after it."""
-    kept: list[Block] = []
-    skipping = False
-    for block in blocks:
-        if is_teaser_heading(block.text):
-            skipping = True
-            continue
-        if skipping and block.kind != "heading" and (block.kind == "item" or _looks_like_title(block)):
-            continue
-        skipping = False
-        kept.append(block)
-    return kept
-
-
-def _looks_like_title(block: Block) -> bool:
-    """Short and not ending like a sentence: a headline in a teaser list."""
-    return len(block.words) <= _MAX_TEASER_ITEM_WORDS and not _SENTENCE_END.search(block.text)
 
 
 def drop_promo_lines(blocks: list[Block], headline_words: list[list[str]]) -> list[Block]:
@@ -400,7 +391,6 @@ BLOCK_RULES: list[BlockRule] = [
     strip_tweet_suffix,
     drop_top_matter,
     drop_repeated_lead,
-    drop_teaser_lists,
     drop_promo_lines,
     drop_tags_lines,
     drop_sign_off,

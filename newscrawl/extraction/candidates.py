@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as ReadabilityDocument
 
 from newscrawl.extraction.text import Block, blocks
+
+logger = logging.getLogger(__name__)
 
 
 def trafilatura_blocks(tree: HtmlElement, url: str | None, precision: bool = True) -> list[Block]:
@@ -24,8 +28,11 @@ def trafilatura_blocks(tree: HtmlElement, url: str | None, precision: bool = Tru
 def readability_blocks(tree: HtmlElement) -> list[Block]:
     """readability (trafilatura's fork, which takes a tree). It CONSUMES ``tree``: pass a copy.
 
-    No class-based pre-pruning here: that removes whole articles on paywalled pages."""
-    summary = ReadabilityDocument(tree, min_text_length=25).summary()
-    if not summary:
+    No class-based pre-pruning here: that removes whole articles on paywalled pages.
+    A failure gives [] (it is only a second opinion)."""
+    try:
+        summary = ReadabilityDocument(tree, min_text_length=25).summary()
+        return blocks(lxml.html.fromstring(summary)) if summary and summary.strip() else []
+    except Exception as error:  # lxml.etree.ParserError on an empty summary, and the like
+        logger.debug("readability failed: %r", error)
         return []
-    return blocks(lxml.html.fromstring(summary))

@@ -10,15 +10,18 @@ Fast paths first, in the order they are tried:
 5. only then dateparser, for other languages ("19 de novembro de 2019", "2019년 11월 19일").
    It costs ~1 ms a call, so it only runs on strings with a 4-digit year.
 
-Naive times are taken as UTC unless the string names a zone. Years outside
-MIN_YEAR..MAX_YEAR are rejected, which also rejects garbage such as phone numbers.
+Naive times (no offset, no zone name) are taken as UTC, or as ``default_tz`` when the
+caller knows the site's zone (a site registry entry): the Spokesman-Review prints and
+declares Pacific time without saying so. Years outside MIN_YEAR..MAX_YEAR are rejected,
+which also rejects garbage such as phone numbers.
 """
 
 from __future__ import annotations
 
 import email.utils
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = timezone.utc
 MIN_YEAR = 1990
@@ -74,10 +77,14 @@ _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/\-]?(0[1-9]|1[0-2])[/\-]?(0[1-9]|[12
 _URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/")
 
 
-def parse_date(raw: str | None, url_hint: str | None = None) -> datetime | None:
+def parse_date(
+    raw: str | None, url_hint: str | None = None, default_tz: tzinfo | str | None = None
+) -> datetime | None:
     """Parse a date string from a page into an aware UTC datetime, or None.
 
     ``url_hint`` (the page URL) breaks day/month ties in all-numeric dates.
+    ``default_tz`` (a tzinfo or an IANA name such as "Europe/London") is the zone of
+    naive times; without it they are UTC.
     """
     if not raw or not isinstance(raw, str):
         return None
@@ -92,6 +99,8 @@ def parse_date(raw: str | None, url_hint: str | None = None) -> datetime | None:
             or _from_words(text, url_hint)
             or _from_dateparser(text)
         )
+        if result is not None:
+            result = _localise(result, default_tz)
     except (ValueError, OverflowError, OSError):
         result = None
     if result is None or not MIN_YEAR <= result.year <= MAX_YEAR:
@@ -120,10 +129,21 @@ def date_from_url(url: str | None) -> datetime | None:
     return found if MIN_YEAR <= found.year <= MAX_YEAR else None
 
 
-def _as_utc(dt: datetime) -> datetime:
+def _localise(dt: datetime, default_tz: tzinfo | str | None) -> datetime:
+    """Aware UTC: naive times are read in ``default_tz`` (UTC when None or unknown)."""
     if dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
+        zone = _zone(default_tz) if default_tz else UTC
+        dt = dt.replace(tzinfo=zone)  # zoneinfo picks the offset (DST) for that local time
     return dt.astimezone(UTC)
+
+
+def _zone(name: tzinfo | str) -> tzinfo:
+    if isinstance(name, tzinfo):
+        return name
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def _from_unix_timestamp(text: str) -> datetime | None:
@@ -143,7 +163,7 @@ def _from_iso(text: str) -> datetime | None:
     candidate = re.sub(r"\s*(?:UTC|GMT)$", "Z", candidate)
     candidate = re.sub(r"(\.\d{6})\d+", r"\1", candidate)
     try:
-        return _as_utc(datetime.fromisoformat(candidate))
+        return datetime.fromisoformat(candidate)  # naive when the text has no offset
     except ValueError:
         return None
 
@@ -155,7 +175,7 @@ def _from_rfc2822(text: str) -> datetime | None:
         parsed = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    return _as_utc(parsed) if parsed else None
+    return parsed.astimezone(UTC) if parsed and parsed.tzinfo else parsed
 
 
 def _from_words(text: str, url_hint: str | None) -> datetime | None:
@@ -229,7 +249,7 @@ def _apply_zone(local: datetime, zone_text: str) -> datetime:
         offset = timedelta(hours=int(match[3]), minutes=int(match[4] or 0)) * sign
         if offset <= timedelta(hours=14):
             return (local - offset).replace(tzinfo=UTC)
-    return local.replace(tzinfo=UTC)
+    return local  # naive: the caller decides the zone
 
 
 def _us_daylight_time(local: datetime) -> bool:
@@ -265,4 +285,4 @@ def _from_dateparser(text: str) -> datetime | None:
             "REQUIRE_PARTS": ["day", "month", "year"],
         },
     )
-    return _as_utc(parsed) if parsed else None
+    return parsed.astimezone(UTC) if parsed else None

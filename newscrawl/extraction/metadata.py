@@ -60,12 +60,12 @@ _ARTICLE_TYPE_RANK = {
     "newsarticle": 5, "reportagenewsarticle": 5, "analysisnewsarticle": 5, "opinionnewsarticle": 5,
     "reviewnewsarticle": 5, "backgroundnewsarticle": 5, "askpublicnewsarticle": 5, "liveblogposting": 4,
     "article": 4, "blogposting": 4, "scholarlyarticle": 3, "techarticle": 3, "report": 3,
-    "socialmediaposting": 3, "review": 2, "recipe": 2, "videoobject": 1,
+    "socialmediaposting": 3, "claimreview": 2, "review": 2, "recipe": 2, "videoobject": 1,
     "webpage": 1, "itempage": 1, "aboutpage": 1, "collectionpage": 0, "medicalwebpage": 1,
 }
 # Containers whose <time>/byline belong to other stories (related lists, comments, footers).
 _FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
-_NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser|card", re.I)
+_NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser", re.I)
 # Tag lists sit in "widget"/"sidebar" blocks below the story on some sites (AP hosted).
 _TAG_NOISE_CLASS = re.compile(r"related|recommend|comment|trending|popular|teaser", re.I)
 _UPDATED_LABEL = re.compile(r"updat|modif|edited|revised|aktualisiert|actualiz|atualiz|mis à jour", re.I)
@@ -74,10 +74,12 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 _SPLIT_TAGS = re.compile(r"\s*[,;]\s*")
 _MAX_KEYWORDS = 15  # a plain keywords meta longer than this is the site's SEO list
 _MAX_DESCRIPTION = 800  # longer "descriptions" are the article body
-_NOT_TAGS = frozenset({"none", "null", "undefined", "tags", "tag", "topics", "share"})
+# Not topics: placeholders, placements ("Front Page") and the generic "news".
+_NOT_TAGS = frozenset({"none", "null", "undefined", "tags", "tag", "topics", "share", "front page", "news"})
 _NOT_SECTIONS = frozenset({"homepage", "home", "home page", "front page", "frontpage", "post", "page", "article",
                            "articles", "index", "none", "null", "undefined", "default", "story"})
 # ctp_video, autoplay_video, @post-id:1913719, type:article
+_TAG_LABEL = re.compile(r"^(?:topic|tag|category|keyword)s?\s*:\s+", re.I)
 _INTERNAL_TAG = re.compile(r"^[@#/]|^[a-z0-9]+(?:_[a-z0-9]+)+$|^[\w-]+:\S")
 _TAG_LIST_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
@@ -189,6 +191,7 @@ class _Extractor:
         self.h1s: list[str] = []
         self.title: str | None = None
         self.rel_authors: list = []
+        self._date_elements_cache: list | None = None
         self.html_lang = self.tree.get("lang") or self.tree.get("xml:lang")
         self._collect()
         self.article = self._main_jsonld_node()
@@ -377,19 +380,29 @@ class _Extractor:
         return len(key) >= 20 and len(h1_key) >= 20 and (h1_key.startswith(key) or key.startswith(h1_key))
 
     def _strip_site_suffix(self, title: str | None) -> str | None:
+        """'Headline - BBC News' -> 'Headline'; also a leading 'Site | '. Separators inside the
+        headline are kept as written."""
         if not title:
             return None
-        parts = _TITLE_SEPARATORS.split(title)
-        if len(parts) < 2:
-            return title
         site_keys = {_compare_key(name) for name in self.site_names}
-        while len(parts) > 1 and (_compare_key(parts[-1]) in site_keys or any(
-            key and key in _compare_key(parts[-1]) for key in site_keys if len(key) > 3
-        )):
-            parts.pop()
-        while len(parts) > 1 and _compare_key(parts[0]) in site_keys:
-            parts.pop(0)
-        return clean_text(" | ".join(parts)) if len(parts) > 1 else parts[0]
+
+        def is_site(part: str) -> bool:
+            key = _compare_key(part)
+            return key in site_keys or any(k in key for k in site_keys if len(k) > 3)
+
+        separators = list(_TITLE_SEPARATORS.finditer(title))
+        end = len(title)
+        for separator in reversed(separators):  # drop trailing site parts, right to left
+            if is_site(title[separator.end():end]):
+                end = separator.start()
+            else:
+                break
+        start = 0
+        for separator in separators:  # drop a leading site part
+            if separator.end() <= end and _compare_key(title[:separator.start()]) in site_keys:
+                start = separator.end()
+            break
+        return clean_text(title[start:end]) or clean_text(title)
 
     def _pick_description(self) -> str | None:
         """og:description > JSON-LD description > meta description > twitter > dc > microdata.
@@ -417,13 +430,19 @@ class _Extractor:
         return None
 
     def _pick_dates(self) -> tuple[str | None, str | None]:
-        """Published, then modified, each the first source whose text parses as a date.
+        """(published, modified): raw texts of the chosen sources, which must parse as dates.
 
-        Published: site rule > JSON-LD datePublished > microdata datePublished >
-        article:published_time and other "published" meta > <time> marked published >
-        first unmarked <time> outside related lists > element classed "date" > URL date.
-        Modified never feeds published: JSON-LD dateModified, article:modified_time,
-        og:updated_time and <time>s labelled "updated" only give date_modified.
+        Published, first usable of: site rule > JSON-LD datePublished (article, then WebPage) >
+        microdata datePublished > article:published_time and other "published" meta >
+        <time> marked published > first unmarked <time> outside related lists > element
+        classed "date" (its part before any "Updated") > a short text around the byline > URL.
+        Modified: the LATEST of JSON-LD dateModified, microdata, article:modified_time,
+        og:updated_time and other "modified" meta (JSON-LD often repeats datePublished while
+        article:modified_time has the update); else a <time> labelled "updated".
+        Modified sources never feed published: og:updated_time, dateModified and
+        "Updated ..." elements are the classic trap.
+        If published == modified to the second, a visible "<time> / Updated ..." dateline
+        showing an earlier first publication wins (Reuters overwrote published_time).
         """
         url = self.url
         published_sources = [
@@ -434,14 +453,14 @@ class _Extractor:
             *self.meta_values(
                 "article:published_time", "og:article:published_time", "article:published",
                 "og:published_time", "published_time", "datepublished", "parsely-pub-date",
-                "sailthru.date", "pubdate", "publishdate", "publish-date", "publish_date",
+                "sailthru.date", "pubdate", "publishdate", "publish-date", "publish_date", "pub_date",
                 "article.published", "dc.date.issued", "dcterms.issued", "dcterms.created",
                 "dc.date.created", "dc.date", "dcterms.date", "date", "cxenseparse:recs:publishtime",
                 "article:post_date", "ptime", "timestamp", "original-publish-date",
             ),
             *self.itemprop_values("dateCreated")[:1],
         ]
-        modified_sources = [
+        structured_modified = [
             _jsonld_date(self.article, "dateModified") if self.article else None,
             *self.itemprop_values("dateModified")[:1],
             *self.meta_values(
@@ -451,19 +470,13 @@ class _Extractor:
             ),
         ]
         marked_published, marked_modified, unmarked = self._classify_time_elements()
-        published_sources += marked_published
-        modified_sources += marked_modified
-        published_sources += unmarked[:1]
-        published = _first_date(published_sources, url)
-        modified = _first_date(modified_sources, url)
+        published = _first_date(published_sources + marked_published + unmarked[:1], url)
         if published is None:
             published = _first_date((text for text, _ in self._date_elements()), url)
         if published is None:
             published = _first_date(self._byline_context_texts(), url)
-        elif modified and parse_date(published, url) == parse_date(modified, url):
-            # Published == modified to the second: some CMSs overwrite the publication time on
-            # every update (Reuters). A visible "<first published> / Updated ..." line whose
-            # first time is shortly before it wins.
+        modified = _latest_date(structured_modified, url) or _first_date(marked_modified, url)
+        if published and modified and parse_date(published, url) == parse_date(modified, url):
             dated_with_update = [text for text, had_update in self._date_elements() if had_update]
             published = _earlier_visible_date(published, dated_with_update, url) or published
         if published is None and date_from_url(url):
@@ -486,10 +499,13 @@ class _Extractor:
             value = element.get("datetime") or clean_text(element.text_content())
             if not value:
                 continue
-            label = _element_label(element)
             if element.get("itemprop"):
                 continue  # already used as microdata
-            if _UPDATED_LABEL.search(label):
+            own_label = " ".join(filter(None, (element.get("class"), element.get("id"))))
+            label = _element_label(element)
+            if _PUBLISHED_LABEL.search(own_label):  # hAtom "entry-published updated" is published
+                published.append(value.strip())
+            elif _UPDATED_LABEL.search(label):
                 modified.append(value.strip())
             elif _PUBLISHED_LABEL.search(label) or element.get("pubdate") is not None:
                 published.append(value.strip())
@@ -498,8 +514,11 @@ class _Extractor:
         return published, modified, unmarked
 
     def _date_elements(self) -> list[tuple[str, bool]]:
-        """Texts of the first elements classed like a date. For "12:21 AM / Updated 14 hours ago"
-        only the part before the update label is kept; elements that start with it are skipped."""
+        """(text, had an update label) of the first elements classed like a date. For
+        "12:21 AM / Updated 14 hours ago" only the part before the label is kept; elements
+        that start with it are skipped. Computed once, on first use."""
+        if self._date_elements_cache is not None:
+            return self._date_elements_cache
         values = []
         for element in _DATE_ELEMENT_XPATH(self.tree)[:15]:
             if element.tag in ("script", "style") or _in_foreign_container(element):
@@ -513,6 +532,7 @@ class _Extractor:
                 if not text:
                     continue
             values.append((text, update is not None))
+        self._date_elements_cache = values
         return values
 
     def _byline_context_texts(self) -> list[str]:
@@ -567,14 +587,21 @@ class _Extractor:
             names += parse_byline(_byline_text(element), sites)
         if names:
             return dedupe_names(names)
-        for element in _BYLINE_XPATH(self.tree)[:12]:
-            if element.tag in ("script", "style", "img", "meta", "link") or _in_foreign_container(element):
-                continue
-            text = _byline_text(element)
-            if text and len(text) <= 160:
-                names = [n for n in parse_byline(text, sites) if looks_like_name(n)]
-                if names:
-                    return names
+        byline_elements = [
+            e for e in _BYLINE_XPATH(self.tree)[:12]
+            if e.tag not in ("script", "style", "img", "meta", "link") and not _in_foreign_container(e)
+        ]
+        for index, element in enumerate(byline_elements):
+            names = self._byline_element_names(element)
+            if names:
+                # A more specific byline element inside this one may name fewer of them: the outer
+                # text can add the paper ("... Trevor J. Mitchell | Sioux Falls Argus Leader").
+                for inner in byline_elements[index + 1:]:
+                    if element in inner.iterancestors():
+                        inner_names = self._byline_element_names(inner)
+                        if inner_names and set(inner_names) < set(names):
+                            return inner_names
+                return names
         for text_node in _BY_LINE_XPATH(self.tree)[:10]:
             text = clean_text(str(text_node))
             parent = text_node.getparent()
@@ -584,6 +611,12 @@ class _Extractor:
             if names:
                 return names
         return []
+
+    def _byline_element_names(self, element) -> list[str]:
+        text = _byline_text(element)
+        if not text or len(text) > 160:
+            return []
+        return [n for n in parse_byline(text, self.site_names) if looks_like_name(n)]
 
     def _microdata_author_names(self) -> list[str]:
         names = []
@@ -688,8 +721,8 @@ class _Extractor:
         (only when short: long lists are site-wide SEO) > microdata > visible tag links.
 
         Several article:tag metas are one tag each ("Trump, Donald J"); a single value is a
-        comma list. Internal flags (ctp_video, @post-id:1), the headline itself, the site
-        name and the section are dropped.
+        comma list. Internal flags (ctp_video, @post-id:1), placements ("Front Page"), the
+        headline used as a tag and the site name are dropped.
         """
         sources = [
             self.meta_values("article:tag", "og:article:tag"),
@@ -699,7 +732,6 @@ class _Extractor:
             self.meta_values("keywords"),
             self.itemprop_values("keywords"),
         ]
-        section_key = _compare_key(self._pick_section())
         for index, source in enumerate(sources):
             values = list(dict.fromkeys(v.strip() for v in source if isinstance(v, str) and v.strip()))
             # One value per tag (NYT: "Trump, Donald J"), unless every value is itself a list.
@@ -709,21 +741,20 @@ class _Extractor:
                 raw = [t for v in values for t in _SPLIT_TAGS.split(v)]
             if index == 4 and len(raw) > _MAX_KEYWORDS:
                 continue
-            tags = self._clean_tags(raw, section_key)
+            tags = self._clean_tags(raw)
             if tags:
                 return tags
-        return self._visible_tags(section_key)
+        return self._visible_tags()
 
-    def _clean_tags(self, raw: list[str], section_key: str = "") -> list[str]:
+    def _clean_tags(self, raw: list[str]) -> list[str]:
         headline_words = set(_words(self.h1s[0] if self.h1s else self.title or ""))
         site_keys = {_compare_key(name) for name in self.site_names if len(_compare_key(name)) > 3}
         tags = []
         for tag in raw:
-            tag = clean_text(tag)
+            tag = clean_text(_TAG_LABEL.sub("", tag or ""))  # "topic: Politics & Policy"
             if not tag or len(tag) > 80 or tag.casefold() in _NOT_TAGS or _INTERNAL_TAG.match(tag):
                 continue
-            key = _compare_key(tag)
-            if key in site_keys or (section_key and key == section_key and len(raw) > 1):
+            if _compare_key(tag) in site_keys:
                 continue
             words = set(_words(tag))
             if len(words) >= 5 and len(words & headline_words) >= 0.75 * max(len(headline_words), len(words)):
@@ -733,7 +764,7 @@ class _Extractor:
             tags.append(tag)
         return dedupe_names(tags)
 
-    def _visible_tags(self, section_key: str) -> list[str]:
+    def _visible_tags(self) -> list[str]:
         """Links of the tag lists on the page (class "tags..."): all lists with the class of the
         first one, since some pages show a short list on top and a longer one below (BBC)."""
         first_class, texts = None, []
@@ -748,7 +779,7 @@ class _Extractor:
                 continue  # lists of headlines are related stories, not tags
             first_class = container.get("class")
             texts += links
-        return self._clean_tags(texts, "")
+        return self._clean_tags(texts)
 
     def _pick_main_image(self) -> str | None:
         """og:image > JSON-LD image > twitter:image > microdata image > <link rel=image_src>."""
@@ -911,6 +942,17 @@ def _first_date(values, url: str) -> str | None:
         if isinstance(value, str) and value.strip() and parse_date(value, url):
             return value.strip()
     return None
+
+
+def _latest_date(values, url: str) -> str | None:
+    """The raw text of the latest parseable date (the first of equals)."""
+    best, best_at = None, None
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            parsed = parse_date(value, url)
+            if parsed and (best_at is None or parsed > best_at):
+                best, best_at = value.strip(), parsed
+    return best
 
 
 def _earlier_visible_date(published: str, visible: list[str], url: str) -> str | None:

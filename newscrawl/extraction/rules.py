@@ -17,4 +17,6 @@ class ExtractionRules:
     # CSS selectors that hold the publication date / author names, tried before the general rules.
     date_selector: str | None = None
     author_selector: str | None = None
+    # IANA zone of dates the site prints without an offset ("7 December 2021, 18:24").
+    timezone: str | None = None
     extra: dict = field(default_factory=dict, hash=False, compare=False)

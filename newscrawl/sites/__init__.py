@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -30,6 +31,17 @@ class ExtractionOverrides(BaseModel):
     strip_headings: list[str] = []
     date_selector: str | None = None
     author_selector: str | None = None
+    timezone: str | None = None  # e.g. "Europe/London": the zone of dates printed without offset
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {name!r}") from None
+        return name
 
     @field_validator("strip_headings")
     @classmethod
@@ -45,6 +57,7 @@ class ExtractionOverrides(BaseModel):
             strip_headings=tuple(self.strip_headings),
             date_selector=self.date_selector,
             author_selector=self.author_selector,
+            timezone=self.timezone,
         )
 
 

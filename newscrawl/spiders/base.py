@@ -24,6 +24,7 @@ from newscrawl.discovery.sitemaps import parse_sitemap, robots_sitemap_urls
 from newscrawl.extraction import extract_document
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
+from newscrawl.middlewares import AlreadyStored
 from newscrawl.rendering import browser_meta, looks_like_app_shell
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
@@ -132,17 +133,19 @@ class NewsSpiderBase(scrapy.Spider):
                 if sitemap.kind == "sitemapindex":
                     yield self._request(entry.url, "sitemap")
                 else:
-                    yield from self.follow_article(entry.url, entry.date, source="sitemap")
+                    yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod)
             return True
         entries = parse_feed(response.body, response.url)
         if entries is not None:
             stats.inc_value("newscrawl/discovery/feed")
             for entry in entries:
-                yield from self.follow_article(entry.url, entry.date, source="feed")
+                yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date)
             return True
         return False
 
-    def follow_article(self, url: str, published: datetime | None, source: str):
+    def follow_article(self, url: str, published: datetime | None, source: str, modified: datetime | None = None):
+        """Request an article page found in a sitemap, feed or page. `published` applies the
+        since/until window before download; `modified` lets a stored article be fetched again."""
         stats = self.crawler.stats
         if not self.is_allowed(url) or self.is_denied(url):
             stats.inc_value(f"newscrawl/discovery/{source}_links_skipped")
@@ -154,7 +157,7 @@ class NewsSpiderBase(scrapy.Spider):
             stats.inc_value("newscrawl/skipped/max_articles")
             return
         stats.inc_value(f"newscrawl/discovery/{source}_links")
-        yield self._request(url, "article")
+        yield self._request(url, "article", source_date=modified.isoformat() if modified else None)
 
     def parse_page(self, response: Response):
         stats = self.crawler.stats
@@ -275,6 +278,8 @@ class NewsSpiderBase(scrapy.Spider):
     def on_error(self, failure):
         request = failure.request
         stats = self.crawler.stats
+        if failure.check(AlreadyStored):
+            return  # counted by the middleware as newscrawl/skipped/already_stored
         kind = _error_kind(failure)
         if kind == "robots_forbidden":
             stats.inc_value("newscrawl/skipped/robots_forbidden")

@@ -5,12 +5,17 @@ A bad or unknown argument is refused with a message that names it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+import re
+from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class ArgumentError(ValueError):
@@ -26,6 +31,9 @@ class SpiderParams(BaseModel):
     max_pages: int | None = Field(default=None, ge=1, description="Fetch at most this many navigation pages.")
     since: datetime | None = Field(default=None, description="Skip articles published before (date or ISO time).")
     until: datetime | None = Field(default=None, description="Skip articles published after.")
+    recrawl_after: timedelta | None = Field(
+        default=None, description="Fetch already-stored articles again once this old (90m, 6h, 2d, 1w); "
+        "by default they are fetched again only when a sitemap or feed date says they changed.")
     render: Literal["never", "always", "auto"] | None = Field(
         default=None, description="Use a browser for pages: never, always, or auto (app shells only). "
         "Default: the site's own setting, else never.")
@@ -51,6 +59,16 @@ class SpiderParams(BaseModel):
     def _date_or_datetime(cls, value):
         if isinstance(value, str) and len(value.strip()) == 10:
             value = datetime.combine(date.fromisoformat(value.strip()), time())
+        return value
+
+    @field_validator("recrawl_after", mode="before")
+    @classmethod
+    def _duration(cls, value):
+        if isinstance(value, str):
+            match = _DURATION.fullmatch(value.strip().lower())
+            if not match:
+                raise ValueError("give a duration such as 90m, 6h, 2d or 1w")
+            value = timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"])
         return value
 
     @field_validator("since", "until")
