@@ -203,8 +203,9 @@ class RunLock:
             "pid": self.pid, "hostname": self.hostname, "started_at": now, "heartbeat": now,
         }
         with self.engine.begin() as conn:
-            inserted = conn.execute(dialects.insert_ignoring_conflicts(conn.engine, crawl_locks, "name"), row)
-            if inserted.rowcount == 1:
+            # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT.
+            statement = dialects.insert_ignoring_conflicts(conn.engine, crawl_locks, "name")
+            if conn.execute(statement.returning(crawl_locks.c.name), row).first() is not None:
                 return None
             holder = conn.execute(select(crawl_locks).where(crawl_locks.c.name == self.name)).first()
         return False if holder is None else holder

@@ -38,7 +38,8 @@ class NewsSpider(Spider):
 
 
 def article(url: str, body: str = BODY, **fields) -> Article:
-    fields.setdefault("headline", f"Headline of {url}")
+    # One headline for all: a changed headline is a revision.
+    fields.setdefault("headline", "Council approves the budget")
     return Article(url=url, article_body=body, **fields)
 
 
@@ -98,9 +99,12 @@ def read(database: str, table=articles) -> list[dict]:
         engine.dispose()
 
 
+OUTCOMES = ("new", "updated", "unchanged", "duplicate", "near_duplicate")
+
+
 def outcomes(stats: dict) -> dict:
-    prefix = "newscrawl/articles/"
-    return {k.removeprefix(prefix): v for k, v in stats.items() if k.startswith(prefix)}
+    """newscrawl/articles/<outcome> counts (not revisions or unsaved)."""
+    return {name: stats[f"newscrawl/articles/{name}"] for name in OUTCOMES if f"newscrawl/articles/{name}" in stats}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -339,8 +343,8 @@ def test_write_failure_mid_run_stops_the_crawl(tmp_path, caplog):
     run = Run(database, DATABASE_BATCH_SIZE=1).open()
     assert run.feed(article("https://example.com/1")) == ["kept"]
     # Break the schema behind the pipeline's back: the next insert fails.
-    with sqlite3.connect(path) as conn:
-        conn.execute("ALTER TABLE articles RENAME COLUMN headline TO headline_renamed")
+    with sqlite3.connect(path) as conn:  # a column that only writes use
+        conn.execute("ALTER TABLE articles RENAME COLUMN main_image TO main_image_renamed")
     with caplog.at_level(logging.INFO):
         run.feed(article("https://example.com/2", OTHER_BODY))
         assert run.feed(article("https://example.com/3", BODY + " more")) == ["dropped"]
@@ -375,7 +379,7 @@ CRAWL_SCRIPT = textwrap.dedent(
             n = int(response.text)
             if n == 3 and BREAK_AT_3:
                 with sqlite3.connect(DB_PATH) as conn:
-                    conn.execute("ALTER TABLE articles RENAME COLUMN headline TO h2")
+                    conn.execute("ALTER TABLE articles RENAME COLUMN main_image TO m2")
             yield Article(url=f"https://example.com/{n}", headline=f"H{n}", article_body=BODY.format(n))
 
     DB_PATH, BREAK_AT_3 = sys.argv[1], sys.argv[2] == "break"
@@ -434,3 +438,145 @@ def test_real_crawl_stops_on_write_failure(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(articles.c.id.table)).scalar() == 3
     engine.dispose()
+
+
+# -- known_article: the incremental check's lookup ----------------------------------------------
+
+
+def test_known_article_lookup(db):
+    from pipelines.store import ArticleStore
+
+    Run(db).crawl(
+        article("https://example.com/news/budget?utm_source=rss", date_published="2021-12-07T18:24:00+00:00",
+                date_modified="2021-12-08T09:00:00+00:00"),
+        article("https://example.com/syndicated/42", BODY),  # an exact duplicate: article_urls
+        article("https://m.example.com/n/7", OTHER_BODY, canonical_url="https://example.com/news/storm"),
+    )
+    [budget, storm] = read(db)
+    run = Run(db, DATABASE_BATCH_SIZE=100).open()
+    store = ArticleStore.for_crawler(run.crawler)
+
+    found = store.known_article("https://example.com/news/budget?utm_source=rss")  # articles.url
+    assert found.id == budget["id"]
+    assert found.last_seen == budget["last_seen"]
+    assert found.date_published == datetime(2021, 12, 7, 18, 24, tzinfo=UTC)
+    assert found.date_modified == datetime(2021, 12, 8, 9, 0, tzinfo=UTC)
+    assert store.known_article("https://m.example.com/news/budget/amp#top").id == budget["id"]  # canonical_url
+    assert store.known_article("https://example.com/syndicated/42?fbclid=x").id == budget["id"]  # article_urls
+    assert store.known_article("https://m.example.com/n/7").id == storm["id"]  # fetched URL, other canonical
+    assert store.known_article("https://example.com/news/storm").id == storm["id"]
+    assert store.known_article("https://example.com/news/unknown") is None
+
+    # The unflushed batch counts too.
+    run.feed(
+        article("https://example.com/news/fresh", BODY + " Fresh.", date_published="2022-01-01T00:00:00+00:00"),
+        article("https://example.com/news/budget"),  # unchanged: last_seen pending
+        article("https://example.com/copy-of-storm", OTHER_BODY),  # duplicate, pending alias
+    )
+    fresh = store.known_article("https://example.com/news/fresh?utm_medium=email")
+    assert fresh is not None and fresh.id is None
+    assert fresh.date_published == datetime(2022, 1, 1, tzinfo=UTC)
+    assert store.known_article("https://example.com/news/budget").last_seen > budget["last_seen"]
+    assert store.known_article("https://example.com/copy-of-storm").id == storm["id"]
+    run.close()
+    assert "https://example.com/news/fresh" in {r["url"] for r in read(db)}
+
+
+def test_known_article_uses_indexes(tmp_path):
+    from sqlalchemy import or_, text
+
+    from pipelines.schema import metadata
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    metadata.create_all(engine)
+    query = select(articles.c.id).where(or_(articles.c.url == "u", articles.c.canonical_url == "k"))
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        alias_plan = " ".join(row[-1] for row in conn.execute(text(
+            "EXPLAIN QUERY PLAN SELECT article_id FROM article_urls WHERE url IN ('a', 'b')")))
+    engine.dispose()
+    assert "SCAN articles" not in plan and "INDEX" in plan, plan
+    assert "SCAN article_urls" not in alias_plan, alias_plan
+
+
+# -- the near-duplicate hook ---------------------------------------------------------------------
+
+
+def test_near_duplicate_decision_links_to_the_earliest_version(db):
+    from itemadapter import ItemAdapter
+
+    from pipelines.dedup import classify
+    from pipelines.storage import article_row
+    from pipelines.store import NEAR_DUPLICATE, ArticleStore, Decision, digest
+
+    run = Run(db).open()
+    store = ArticleStore.for_crawler(run.crawler)
+    inserted = []
+    store.add_insert_hook(lambda conn, rows: inserted.extend((i, row["url"], fp) for i, row, fp in rows))
+    run.feed(article("https://example.com/original", BODY))
+    store.flush()
+    [original] = read(db)
+
+    def near_copy(url, body, of):
+        item = ItemAdapter(article(url, body))
+        plain = classify(store, item)
+        decision = Decision(NEAR_DUPLICATE, plain.url_key, plain.content_hash, duplicate_of=of, fingerprint=url)
+        return store.stage(decision, article_row(item, decision))
+
+    assert near_copy("https://other.example/copy", BODY + " Local paragraph.", original["id"]) == NEAR_DUPLICATE
+    # A copy of the copy (still in the batch, known by its run key): linked to the original too.
+    copy_key = digest("https://other.example/copy")
+    assert near_copy("https://third.example/copy", BODY + " Another local paragraph.", copy_key) == NEAR_DUPLICATE
+    run.close()
+    rows = {r["url"]: r for r in read(db)}
+    assert rows["https://other.example/copy"]["duplicate_of"] == original["id"]
+    assert rows["https://third.example/copy"]["duplicate_of"] == original["id"]
+    assert rows["https://example.com/original"]["duplicate_of"] is None
+    assert [(url, fp) for _, url, fp in inserted] == [
+        ("https://example.com/original", None),
+        ("https://other.example/copy", "https://other.example/copy"),
+        ("https://third.example/copy", "https://third.example/copy"),
+    ]
+    assert run.stats["newscrawl/articles/new"] == 1
+
+
+# -- concurrent writers --------------------------------------------------------------------------
+
+
+def _write_articles(database: str, spider_name: str, numbers: list[int], barrier) -> None:
+    """In a child process: one crawl's pipelines, batches of one, many transactions."""
+
+    class Spider_(Spider):
+        name = spider_name
+
+    run = Run.__new__(Run)
+    run.database = database
+    run.crawler = get_crawler(Spider_, {"DATABASE_URL": database, "DATABASE_BATCH_SIZE": 1})
+    run.crawler.spider = Spider_.from_crawler(run.crawler)
+    run.pipelines = [cls.from_crawler(run.crawler) for cls in (ValidationPipeline, DeduplicationPipeline, StoragePipeline)]
+    run.open()
+    barrier.wait(timeout=60)
+    results = run.feed(*[article(f"https://example.com/n/{n}", f"{OTHER_BODY} Story {n}.") for n in numbers])
+    run.close()
+    assert results == ["kept"] * len(numbers) and "newscrawl/fatal" not in run.stats, run.stats
+
+
+def test_concurrent_writers_lose_and_duplicate_nothing(db):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+    # Two different crawls (no run lock between them), overlapping articles 40-59.
+    jobs = [
+        context.Process(target=_write_articles, args=(db, "writer-a", list(range(0, 60)), barrier)),
+        context.Process(target=_write_articles, args=(db, "writer-b", list(range(40, 100)), barrier)),
+    ]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join(timeout=120)
+    assert [job.exitcode for job in jobs] == [0, 0]
+    rows = read(db)
+    assert sorted(r["url"] for r in rows) == sorted(f"https://example.com/n/{n}" for n in range(100))
+    assert read(db, article_urls) == []

@@ -12,6 +12,7 @@ import gzip
 import json
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,9 @@ URLS = {
             "https://www.express.co.uk/news/royal/1206857/queen-news-prince-philip-health-latest-queen-elizabeth-ii-philip-wedding-anniversary",
             "https://www.express.co.uk/entertainment/books/1206863/Philip-Hammond-Brexit-remainer-Theresa-May-Prime-Minister-Chancellor-Boris-Johnson",
             "https://www.express.co.uk/celebrity-news/1206855/Rachel-Riley-Countdown-Susie-Dent-Channel-4-questions-news-latest",
+            "https://www.express.co.uk/news/uk/2221055/driver-ran-over-collapsed-man-twice-called-him-smackhead",
+            "https://www.express.co.uk/sport/football/1234567/Liverpool-transfer-news-Salah",
+            "https://www.express.co.uk/sport/football/2221061/donald-trump-make-major-world-cup-presentation-staff-crisis-mode",
         ],
         "reject": [
             "https://www.express.co.uk/news/world",                                # section
@@ -209,6 +213,8 @@ URLS = {
             "https://www.express.co.uk/football/teams/12/tottenham-hotspur",       # team page
             "https://www.express.co.uk/news/politics/1212345/general-election-2019-live",  # live
             "https://www.express.co.uk/news/uk/1234567/storm-live-updates",        # live
+            "https://www.express.co.uk/news/weather/2220609/power-cuts-live-heatwave-chaos",  # live
+            "https://www.express.co.uk/news/politics/1234567/Boris-Johnson-LIVE-updates",  # live
         ],
     },
     "skynews": {
@@ -363,13 +369,6 @@ def test_bad_entry_is_refused_naming_site_and_field(tmp_path, file_stem, text, w
         load_registry(tmp_path)
 
 
-BAD_REGEX_REASON = (
-    "newscrawl/sites/__init__.py validates regexes with a bare re.compile(): re.error is not a ValueError, "
-    "so pydantic lets it escape load_site() as a raw re.error without the site's name or the field"
-)
-
-
-@pytest.mark.xfail(raises=Exception, strict=True, reason=BAD_REGEX_REASON)
 @pytest.mark.parametrize("field,text", [
     ("article_patterns", "article_patterns = ['^/news/(unclosed']\n"),
     ("deny_patterns", "deny_patterns = ['[video']\n"),
@@ -392,3 +391,57 @@ def test_broken_toml_is_refused_naming_the_file(tmp_path):
     path = _write(tmp_path, "broken", GOOD.format(name="broken") + "seeds = [\n")
     with pytest.raises(SiteError, match="broken.toml"):
         load_site(path)
+
+
+# --- each site spider, end to end, offline: a feed on a local server lists the saved pages ----------
+@pytest.mark.parametrize("site", SITES)
+def test_site_spider_crawls_its_saved_pages_from_a_feed(site, serve, tmp_path):
+    from urllib.parse import urlsplit
+
+    from newscrawl.demo.server import Route
+    from tests.crawling import read_rows, run_crawl
+
+    pages = json.loads((SITES_FIXTURES / site / "expected.json").read_text(encoding="utf-8"))["pages"]
+    server = serve(routes={})
+    items = "".join(f"<item><title>{p['headline']}</title><link>{server.base_url}{urlsplit(p['url']).path}</link></item>"
+                    for p in pages)
+    server.routes["/feed.xml"] = Route(body=f'<?xml version="1.0"?><rss version="2.0"><channel><title>{site}</title>'
+                                            f"{items}</channel></rss>".encode(), content_type="application/rss+xml")
+    for page in pages:  # each saved page at its real path: the site's article_patterns decide
+        server.routes[urlsplit(page["url"]).path] = Route(
+            body=gzip.decompress((SITES_FIXTURES / site / page["file"]).read_bytes()))
+    database = tmp_path / "news.db"
+    result = run_crawl(site, urls=f"{server.base_url}/feed.xml", database=database, args={"max_articles": 5})
+    assert result.returncode == 0, result.log[-3000:]
+    rows = {row["headline"]: row for row in read_rows(database)}
+    assert sorted(rows) == sorted(p["headline"] for p in pages)
+    for page in pages:
+        row = rows[page["headline"]]
+        assert row["site"] == site
+        stored = datetime.fromisoformat(str(row["date_published"]))  # the database keeps naive UTC
+        assert stored.replace(tzinfo=stored.tzinfo or timezone.utc) == datetime.fromisoformat(page["date_published"])
+        assert row["article_body"].splitlines()[0] == page["body_first_line"]
+        assert row["article_body"].splitlines()[-1] == page["body_last_line"]
+
+
+def test_check_command_reports_bad_files(tmp_path):
+    bad_regex = _write(tmp_path, "badregex", GOOD.format(name="badregex") + "deny_patterns = ['(video']\n")
+    bad_css = _write(tmp_path, "badcss", GOOD.format(name="badcss") + "[extraction]\nstrip_selectors = ['div[[x']\n")
+    offsite = _write(tmp_path, "offsite", GOOD.format(name="offsite").replace("www.example.com", "www.elsewhere.org"))
+    result = subprocess.run([sys.executable, "-m", "newscrawl.sites", "check", str(bad_regex), str(bad_css), str(offsite)],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "badregex.toml" in result.stderr and "'(video'" in result.stderr
+    assert "badcss" in result.stderr and "extraction.strip_selectors" in result.stderr
+    assert "offsite" in result.stderr and "allowed_domains" in result.stderr
+    assert "0 valid, 3 invalid" in result.stderr
+
+
+def test_try_command_prints_the_article_of_a_saved_page():
+    page = json.loads((SITES_FIXTURES / "skynews" / "expected.json").read_text(encoding="utf-8"))["pages"][0]
+    result = subprocess.run([sys.executable, "-m", "newscrawl.sites", "try", "skynews",
+                             str(SITES_FIXTURES / "skynews" / page["file"]), "--url", page["url"], "--compare"],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert page["headline"] in result.stdout and page["date_published"] in result.stdout
+    assert "metadata differs in: nothing" in result.stdout

@@ -50,6 +50,13 @@ def run_newscrawl(html: str, url: str) -> str:
     return extract_body(parse_document(html, url)).text
 
 
+def run_newscrawl_article(html: str, url: str) -> str:
+    """The whole Article as a crawl stores it: parse, metadata, body, loader."""
+    from newscrawl.extraction import extract
+
+    return extract(html, url).article_body or ""
+
+
 def run_trafilatura(html: str, url: str, **options) -> str:
     import trafilatura
 
@@ -68,6 +75,7 @@ def run_readability(html: str, url: str) -> str:
 
 EXTRACTORS: dict[str, Callable[[str, str], str]] = {
     "newscrawl": run_newscrawl,
+    "newscrawl-article": run_newscrawl_article,
     "trafilatura": run_trafilatura,
     "trafilatura-precision": lambda html, url: run_trafilatura(html, url, favor_precision=True),
     "readability-lxml": run_readability,

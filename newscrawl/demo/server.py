@@ -26,6 +26,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     # Declared length when it differs from the body (a truncated response).
     content_length: int | None = None
+    # Seconds to wait before answering (a slow server).
+    delay: float = 0.0
 
 
 class SiteServer:
@@ -106,6 +108,8 @@ class SiteServer:
                 route = server.resolve(self.path)
                 if route is None:
                     route = Route(status=404, body=b"<html><body><h1>Not found</h1></body></html>")
+                if route.delay:
+                    time.sleep(route.delay)
                 self.send_response(route.status)
                 if route.content_type:
                     self.send_header("Content-Type", route.content_type)

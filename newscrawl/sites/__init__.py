@@ -12,7 +12,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from newscrawl.extraction.rules import ExtractionRules
 
@@ -21,6 +21,15 @@ SITES_DIR = Path(__file__).parent
 
 class SiteError(ValueError):
     """A registry entry is invalid; the message names the site and the field."""
+
+
+def check_regexes(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return patterns
 
 
 class ExtractionOverrides(BaseModel):
@@ -46,9 +55,7 @@ class ExtractionOverrides(BaseModel):
     @field_validator("strip_headings")
     @classmethod
     def _valid_regexes(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            re.compile(pattern)
-        return patterns
+        return check_regexes(patterns)
 
     def to_rules(self) -> ExtractionRules:
         return ExtractionRules(
@@ -77,26 +84,20 @@ class SiteSpec(BaseModel):
     @field_validator("article_patterns", "deny_patterns")
     @classmethod
     def _valid_patterns(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            re.compile(pattern)
-        return patterns
+        return check_regexes(patterns)
 
     @field_validator("seeds")
     @classmethod
-    def _absolute_urls(cls, seeds: list[str]) -> list[str]:
+    def _absolute_urls_on_site(cls, seeds: list[str], info: ValidationInfo) -> list[str]:
+        domains = info.data.get("allowed_domains") or []
         for seed in seeds:
             parts = urlsplit(seed)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"seed {seed!r} is not an absolute http(s) URL")
+            host = parts.hostname or ""
+            if domains and not any(host == d or host.endswith("." + d) for d in domains):
+                raise ValueError(f"seed {seed!r} is outside allowed_domains {domains}")
         return seeds
-
-    @model_validator(mode="after")
-    def _seeds_on_site(self) -> "SiteSpec":
-        for seed in self.seeds:
-            host = urlsplit(seed).hostname or ""
-            if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
-                raise ValueError(f"seed {seed!r} is outside allowed_domains")
-        return self
 
 
 def load_site(path: Path) -> SiteSpec:
