@@ -1,21 +1,27 @@
 """Which pages need a browser, and how a request asks scrapy-playwright for one.
 
-Three pieces, used by the spider (newscrawl.spiders.base) and by the settings:
+Used by the spider (newscrawl.spiders.base) and by the settings:
 
-* ``browser_meta()``: the request meta that sends a request through the browser and
-  makes it wait for the page's *content* (not a fixed sleep) before the HTML is taken.
-* ``looks_like_app_shell(doc)``: True for a page whose static HTML is an application
-  shell (an empty mount element, app-state JSON, a near-empty body with scripts),
-  i.e. a page worth a second try in the browser. Cheap: one pass over the body.
+* ``browser_meta()``: the request meta that sends a request through the browser and makes
+  it wait for the page's *content* (not a fixed sleep) before the HTML is taken.
+* ``looks_like_app_shell(doc)``: True for a page whose static HTML is an application shell
+  (an empty mount element, app-state JSON, a near-empty body with scripts), i.e. a page
+  worth a second try in the browser. Cheap: one walk over the body (about 1 ms a page).
 * ``should_abort_request(request)``: for the ``PLAYWRIGHT_ABORT_REQUEST`` setting; the
   browser does not download images, fonts or media.
+* ``may_render(url)``: False for feeds, sitemaps and robots.txt, which must not go through
+  the browser (it would hand back its XML viewer's HTML).
+* ``render_outcome(response)``: how the content wait of a rendered response ended.
 
-How scrapy-playwright runs a request with ``playwright_page_methods``: after
-``page.goto`` it awaits each PageMethod and then ``page.wait_for_load_state()``; an
-exception raised by a page method fails the whole request (the page is closed). So
-the content wait is a callable PageMethod (``wait_for_content``) that catches its own
-timeout: a page whose content never reaches the threshold is still returned, with
-whatever the browser rendered by then.
+How scrapy-playwright 0.0.48 runs such a request: it calls the page init callback
+(``track_network``: follow the page's requests) before ``page.goto``, then awaits each
+PageMethod followed by ``page.wait_for_load_state()``. An exception raised by a page method
+fails the whole request (scrapy-playwright then closes the page, as it does after every
+request without ``playwright_include_page``). So the content wait is a callable PageMethod
+(``wait_for_content``) that never raises on a timeout: a page whose content never comes is
+still returned, with whatever the browser rendered by then. The browser itself starts at
+the first such request; contexts and pages are bounded by PLAYWRIGHT_MAX_CONTEXTS and
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT.
 """
 
 from __future__ import annotations
@@ -180,6 +186,7 @@ _BLOCKED_EXTENSIONS = frozenset(
     "woff woff2 ttf otf eot "
     "mp4 webm mkv mov avi m4v mp3 m4a aac ogg oga wav flac m3u8 mpd ts".split()
 )
+_NEVER_BY_EXTENSION = frozenset({"document", "script", "stylesheet", "fetch", "xhr", "websocket", "manifest"})
 
 
 def should_abort_request(request) -> bool:
@@ -192,6 +199,8 @@ def should_abort_request(request) -> bool:
         pass
     if request.resource_type in BLOCKED_RESOURCE_TYPES:
         return True
+    if request.resource_type in _NEVER_BY_EXTENSION:
+        return False  # e.g. a script named *.ts, an API answering at *.svg
     path = urlsplit(request.url).path
     extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
     return extension in _BLOCKED_EXTENSIONS

@@ -57,7 +57,9 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {"executable_path": "/usr/bin/chromium", "headless": True}
 PLAYWRIGHT_MAX_CONTEXTS = 2
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
-PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 20_000
+# The browser downloads no images, fonts or media (newscrawl.rendering).
+PLAYWRIGHT_ABORT_REQUEST = "newscrawl.rendering.should_abort_request"
 
 # --- Data flow: spider -> loader/extraction -> pipelines -> database ---------
 ITEM_PIPELINES = {

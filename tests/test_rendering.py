@@ -7,7 +7,6 @@ stored articles back from SQLite. They are skipped only when /usr/bin/chromium i
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from pathlib import Path
@@ -178,6 +177,7 @@ def test_should_abort_request_blocks_images_fonts_and_media_only():
     assert should_abort_request(FakeRequest("https://n.example/v", "media"))
     assert should_abort_request(FakeRequest("https://n.example/pic.JPG", "other"))  # preloads
     assert not should_abort_request(FakeRequest("https://n.example/app.js", "script"))
+    assert not should_abort_request(FakeRequest("https://n.example/src/main.ts", "script"))  # not a video segment
     assert not should_abort_request(FakeRequest("https://n.example/s.css", "stylesheet"))
     assert not should_abort_request(FakeRequest("https://n.example/api/story", "fetch"))
     assert not should_abort_request(FakeRequest("https://n.example/photo.jpg", "document", navigation=True))
@@ -185,7 +185,8 @@ def test_should_abort_request_blocks_images_fonts_and_media_only():
 
 def test_may_render_keeps_feeds_sitemaps_and_robots_out_of_the_browser():
     for url in ("https://n.example/feed.xml", "https://n.example/feed/", "https://n.example/rss",
-                "https://n.example/sitemap-news.xml", "https://n.example/sitemaps/2024-05", "https://n.example/robots.txt"):
+                "https://n.example/sitemap-news.xml", "https://n.example/sitemaps/2024-05",
+                "https://n.example/robots.txt"):
         assert not may_render(url), url
     for url in ("https://n.example/", "https://n.example/world/", "https://n.example/news/2024/feeding-the-city"):
         assert may_render(url), url
@@ -245,8 +246,11 @@ SHELL_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 <body><noscript>You need to enable JavaScript to run this app.</noscript><div id="root"></div></body></html>"""
 
 PLAIN_HEADLINE = "Harbour reopens to ferries after storm repairs are finished ahead of schedule"
-PLAIN_PARAGRAPHS = [f"Plain paragraph {i + 1}: the harbour master said ferries would run on the normal timetable "
-                    f"from Monday, and that the repairs to the north pier had cost less than feared." for i in range(10)]
+PLAIN_PARAGRAPHS = [
+    f"Plain paragraph {i + 1}: the harbour master said ferries would run on the normal timetable "
+    f"from Monday, and that the repairs to the north pier had cost less than feared."
+    for i in range(10)
+]
 PLAIN_PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{PLAIN_HEADLINE}</title>
 <meta property="og:type" content="article"><meta property="article:published_time" content="2024-05-14T09:00:00Z">
 </head><body><article><h1>{PLAIN_HEADLINE}</h1>{"".join(f"<p>{p}</p>" for p in PLAIN_PARAGRAPHS)}</article>
@@ -407,13 +411,7 @@ def test_render_never_does_not_start_the_browser(serve, tmp_path):
     assert "Browser chromium launched" not in result.log
 
 
-SPIDER_READS_EMBEDDED_TEXT = "embedded_article_text" in inspect.getsource(
-    __import__("newscrawl.spiders.base", fromlist=["NewsSpiderBase"]))
-
-
 @needs_browser
-@pytest.mark.skipif(not SPIDER_READS_EMBEDDED_TEXT,
-                    reason="newscrawl/spiders/base.py does not call embedded_article_text yet (see the rendering report)")
 def test_render_auto_takes_the_article_from_next_data_without_a_browser(serve, tmp_path):
     """Data already in the page beats a browser: the shell holds the full story in __NEXT_DATA__."""
     server = serve(routes={

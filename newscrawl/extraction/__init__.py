@@ -10,6 +10,7 @@ import logging
 
 from newscrawl.extraction.body import extract_body
 from newscrawl.extraction.document import Document, parse_document
+from newscrawl.extraction.embedded import embedded_article_text
 from newscrawl.extraction.metadata import extract_metadata
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.items import Article
@@ -48,6 +49,13 @@ def extract_document(doc: Document, rules: ExtractionRules | None = None) -> Art
         raw = metadata.get(f"{name}_raw")
         loader.add_value(name, raw)
         loader.add_value(f"{name}_raw", raw)
-    loader.add_value("article_body", body.text)
-    loader.add_value("extraction_problem", body.problem)
+    if body.text:
+        loader.add_value("article_body", body.text)
+        loader.add_value("extraction_problem", body.problem)
+    elif embedded := embedded_article_text(doc.tree) if doc.tree is not None else None:
+        # No body in the markup, but the page carries it as data (JSON-LD articleBody, app state):
+        # better than starting a browser.
+        loader.add_value("article_body", embedded)
+    else:
+        loader.add_value("extraction_problem", body.problem)
     return loader.load_item()

@@ -25,7 +25,7 @@ from newscrawl.extraction import extract_document
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
-from newscrawl.rendering import browser_meta, looks_like_app_shell
+from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
 
@@ -66,6 +66,13 @@ class NewsSpiderBase(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        if spider.render_mode == "never" and not crawler.settings.frozen:
+            # No page goes to the browser: keep Scrapy's own download handlers, so the crawl
+            # does not start Playwright drivers it never uses.
+            handlers = crawler.settings.getdict("DOWNLOAD_HANDLERS")
+            crawler.settings.set("DOWNLOAD_HANDLERS", {
+                scheme: path for scheme, path in handlers.items() if "scrapy_playwright" not in str(path)
+            }, priority="spider")
         return spider
 
     @classmethod
@@ -87,7 +94,7 @@ class NewsSpiderBase(scrapy.Spider):
         if expect == "article" or (expect == "seed" and self.is_article_url(url)):
             meta["article_request"] = True  # its failure counts towards "every article request failed"
             self.crawler.stats.inc_value("newscrawl/requests/article")
-        if self.render_mode == "always" and expect in ("article", "navigation", "seed"):
+        if self.render_mode == "always" and expect in ("article", "navigation", "seed") and may_render(url):
             meta.update(browser_meta())
         return Request(
             url,
