@@ -32,6 +32,7 @@ class CrawlSummary:
             "updated": get("newscrawl/articles/updated", 0),
             "unchanged": get("newscrawl/articles/unchanged", 0),
             "duplicates": get("newscrawl/articles/duplicate", 0),
+            "near_duplicates": get("newscrawl/articles/near_duplicate", 0),
             "dropped": get("newscrawl/dropped", 0),
             "skipped": sum(v for k, v in self.crawler.stats.get_stats().items()
                            if k.startswith("newscrawl/skipped/") and isinstance(v, int)),
@@ -53,7 +54,7 @@ class CrawlSummary:
 
     def failure_reason(self, counts: dict[str, int]) -> str | None:
         get = self.crawler.stats.get_value
-        stored = counts["new"] + counts["updated"] + counts["unchanged"] + counts["duplicates"]
+        stored = sum(counts[k] for k in ("new", "updated", "unchanged", "duplicates", "near_duplicates"))
         if stored:
             return None
         article_requests = get("newscrawl/requests/article", 0)

@@ -88,9 +88,12 @@ class IncrementalMiddleware:
         if not request.meta.get("article_request") or request.meta.get("incremental_checked"):
             return None
         request.meta["incremental_checked"] = True  # redirects and retries are not checked again
-        from pipelines.store import ArticleStore  # the storage pipeline's shared store
+        from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
 
-        known = ArticleStore.for_crawler(self.crawler).known_article(request.url)
+        try:
+            known = ArticleStore.for_crawler(self.crawler).known_article(request.url)
+        except StoreFailed:  # already reported; the crawl is closing
+            return None
         if known is None:
             return None
         stats = self.crawler.stats
@@ -105,7 +108,7 @@ class IncrementalMiddleware:
             stats.inc_value("newscrawl/incremental/refetch_due")
             return None
         stats.inc_value("newscrawl/skipped/already_stored")
-        raise AlreadyStored(f"already stored as article {known.id}")
+        raise AlreadyStored(f"already stored as article {known.id or '(in the current batch)'}")
 
 
 def _as_utc(value) -> datetime | None:

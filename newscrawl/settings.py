@@ -67,9 +67,14 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DeduplicationPipeline": 200,
     "pipelines.storage.StoragePipeline": 300,
 }
+# Syndicated near-copies: "link" (own row, duplicate_of = earliest version), "drop" or "off".
+NEAR_DUPLICATES = "link"
 EXTENSIONS = {
     "newscrawl.extensions.CrawlSummary": 500,
+    "pipelines.runs.CrawlRunRecorder": 600,  # after CrawlSummary, so it sees newscrawl/fatal
 }
+# Two runs of one crawl never overlap: the second refuses (or waits this many seconds).
+RUN_LOCK_WAIT = 0
 # Every crawl logs its progress once a minute (Scrapy's LogStats).
 LOGSTATS_INTERVAL = 60.0
 

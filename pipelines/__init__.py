@@ -1,10 +1,20 @@
 """Item pipelines: validation -> deduplication -> storage (SQLAlchemy Core).
 
-Enable them in this order::
+Enable them in this order, with the run recorder after the crawl summary::
 
     ITEM_PIPELINES = {
         "pipelines.validation.ValidationPipeline": 100,
         "pipelines.dedup.DeduplicationPipeline": 200,
         "pipelines.storage.StoragePipeline": 300,
     }
+    EXTENSIONS = {
+        "newscrawl.extensions.CrawlSummary": 500,
+        "pipelines.runs.CrawlRunRecorder": 600,
+    }
+
+Modules: ``validation`` (drop non-articles), ``dedup`` (new / updated /
+unchanged / duplicate), ``revisions`` (what counts as a changed article),
+``storage`` + ``store`` (batched writes, revisions, the incremental lookup
+``known_article``), ``runs`` (the run lock and the crawl_runs record),
+``schema``, ``database``, ``dialects``; ``nearduplicates`` (MinHash index).
 """

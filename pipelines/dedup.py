@@ -18,6 +18,7 @@ StoragePipeline, which writes it and counts newscrawl/articles/<outcome>.
 from __future__ import annotations
 
 import hashlib
+import logging
 import unicodedata
 from typing import Any
 
@@ -25,6 +26,14 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider, DropItem
 
 from newscrawl.urls import article_url_key
+from pipelines.nearduplicates import (
+    MIN_SHINGLES,
+    THRESHOLD,
+    Fingerprint,
+    NearDuplicateIndex,
+    exact_containment,
+    fingerprint,
+)
 from pipelines.revisions import significant_change, version_hash
 from pipelines.store import (
     DUPLICATE,
@@ -32,11 +41,15 @@ from pipelines.store import (
     NEW,
     UNCHANGED,
     UPDATED,
+    FATAL_STAT,
     ArticleStore,
     Decision,
+    SettingsError,
     StoreFailed,
     digest,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def normalise_body(text: str) -> str:
@@ -49,10 +62,11 @@ def content_hash(text: str | None) -> str:
     return hashlib.sha256(normalise_body(text or "").encode("utf-8")).hexdigest()
 
 
-def classify(store: ArticleStore, adapter: ItemAdapter) -> Decision:
+def classify(store: ArticleStore, adapter: ItemAdapter, near: NearDuplicateCheck | None = None) -> Decision:
     """Decide the outcome of one article and remember it in the run index.
 
-    Raises StoreFailed if the database failed (already reported).
+    Raises StoreFailed if the database failed (already reported), and DropItem for a
+    near-duplicate when near-duplicates are set to be dropped.
     """
     url = adapter.get("url")
     if not url:
@@ -78,11 +92,15 @@ def classify(store: ArticleStore, adapter: ItemAdapter) -> Decision:
     elif (original_id := store.find_by_content_hash(body_hash)) is not None:
         decision = Decision(DUPLICATE, url_key, body_hash, article_id=original_id)
     else:
-        original, fingerprint = near_duplicate_of(store, adapter)
+        original, fp = near.original_of(adapter) if near is not None else (None, None)
+        if original is not None and near.mode == "drop":
+            raise DropItem(f"Near-duplicate of article {original!r}: {adapter.get('url')}", log_level="INFO")
         if original is not None:
-            decision = Decision(NEAR_DUPLICATE, url_key, body_hash, duplicate_of=original, fingerprint=fingerprint)
+            decision = Decision(NEAR_DUPLICATE, url_key, body_hash, duplicate_of=original, fingerprint=fp)
         else:
-            decision = Decision(NEW, url_key, body_hash, fingerprint=fingerprint)
+            decision = Decision(NEW, url_key, body_hash, fingerprint=fp)
+        if near is not None:
+            near.remember(digest(url_key), fp)
 
     if decision.outcome != DUPLICATE:
         # Claimed now, so that later items see it even before it is written.
@@ -90,42 +108,79 @@ def classify(store: ArticleStore, adapter: ItemAdapter) -> Decision:
     return decision
 
 
-def near_duplicate_of(store: ArticleStore, adapter: ItemAdapter) -> tuple[int | bytes | None, object]:
-    """THE place for the near-duplicate check (not wired yet): for an article
-    that is neither known nor an exact duplicate, return ``(original, fingerprint)``.
+NEAR_DUPLICATES_SETTING = "NEAR_DUPLICATES"
+NEAR_DUPLICATE_MODES = ("link", "drop", "off")
 
-    *original*: the id of the stored article it is a near-copy of (or the run
-    key digest of one accepted earlier in this run), else None; the item is
-    then stored as its own row with ``duplicate_of`` = the earliest version
-    (the store follows the original's own duplicate_of) and counted as
-    ``newscrawl/articles/near_duplicate``. *fingerprint* is handed, with the
-    new row's id, to the store's insert hooks (``ArticleStore.add_insert_hook``),
-    e.g. ``NearDuplicateIndex.add(article_id, fingerprint)`` in the flush
-    transaction, so that later copies find this one.
+
+class NearDuplicateCheck:
+    """Is a new body a syndicated copy of an article stored before (or waiting in this batch)?
+
+    Stored articles are found through the MinHash band index in the database
+    (pipelines.nearduplicates); articles of the unwritten batch are compared directly.
+    Every inserted row is added to the index inside the store's flush transaction.
     """
-    return None, None
+
+    def __init__(self, store: ArticleStore, mode: str = "link") -> None:
+        self.store = store
+        self.mode = mode
+        self._pending: list[tuple[bytes, Fingerprint]] = []  # (run key, fingerprint), unwritten
+        store.add_insert_hook(self._index_inserted)
+
+    def original_of(self, adapter: ItemAdapter) -> tuple[int | bytes | None, Fingerprint]:
+        fp = fingerprint(adapter.get("article_body") or "")
+        if fp.size < MIN_SHINGLES:
+            return None, fp
+        for run_key, pending in self._pending:
+            if exact_containment(fp, pending) >= THRESHOLD:
+                return run_key, fp
+        found = NearDuplicateIndex(self.store.engine).find_original(fp)
+        if found is None:
+            return None, fp
+        original, score = found
+        logger.info("%s is a near-duplicate of article %s (containment %.2f)", adapter.get("url"), original, score)
+        return original, fp
+
+    def remember(self, run_key: bytes, fp: Fingerprint | None) -> None:
+        if fp is not None and fp.size >= MIN_SHINGLES:
+            self._pending.append((run_key, fp))
+
+    def _index_inserted(self, conn, rows) -> None:
+        index = NearDuplicateIndex(conn)
+        for article_id, _row, fp in rows:
+            if fp is not None:
+                index.add(article_id, fp)
+        self._pending.clear()  # a flush writes the whole batch
 
 
 class DeduplicationPipeline:
-    def __init__(self, store: ArticleStore) -> None:
+    """Exact duplicates always; syndicated near-copies per setting NEAR_DUPLICATES: "link" (stored
+    as their own row with duplicate_of = the earliest version), "drop", or "off"."""
+
+    def __init__(self, store: ArticleStore, near_duplicates: str = "link") -> None:
         self.store = store
+        self.near = NearDuplicateCheck(store, near_duplicates) if near_duplicates != "off" else None
 
     @classmethod
     def from_crawler(cls, crawler) -> DeduplicationPipeline:
-        return cls(ArticleStore.for_crawler(crawler))
+        mode = str(crawler.settings.get(NEAR_DUPLICATES_SETTING, "link")).lower()
+        if mode not in NEAR_DUPLICATE_MODES:
+            crawler.stats.set_value(FATAL_STAT, f"invalid setting {NEAR_DUPLICATES_SETTING}")
+            raise SettingsError(f"Invalid setting {NEAR_DUPLICATES_SETTING}={mode!r}: "
+                                f"use one of {', '.join(NEAR_DUPLICATE_MODES)}")
+        return cls(ArticleStore.for_crawler(crawler), mode)
 
     def open_spider(self) -> None:
-        if not self.store.open():
+        if not self.store.open(self):
             raise CloseSpider(self.store.close_reason)
 
     def close_spider(self) -> None:
-        self.store.release()
+        self.store.release(self)
 
     def process_item(self, item: Any) -> Any:
         if self.store.failed:
             self.store.refuse(item)
         try:
-            decision = classify(self.store, ItemAdapter(item))
+            decision = classify(self.store, ItemAdapter(item), self.near)
         except StoreFailed:
             self.store.refuse(item)
         self.store.attach_decision(item, decision)

@@ -39,6 +39,7 @@ order number), whose spider_closed handler may set ``newscrawl/fatal``::
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -323,7 +324,13 @@ def command_line_settings(settings) -> dict:
         value = settings[name]
         if name == DATABASE_URL_SETTING and value is not None:
             value = mask_url(str(value))
-        chosen[name] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        if hasattr(value, "copy_to_dict"):  # EXTENSIONS, ITEM_PIPELINES...
+            value = value.copy_to_dict()
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            value = str(value)
+        chosen[name] = value
     return chosen
 
 
@@ -354,7 +361,7 @@ class CrawlRunRecorder:
             self.store = ArticleStore.for_crawler(self.crawler)
         except SettingsError:
             return  # reported where the pipelines were built
-        opened = self.store.open()
+        opened = self.store.open(self)
         engine = self.store.engine
         if engine is not None:
             row = {
@@ -388,7 +395,7 @@ class CrawlRunRecorder:
             if self.run_id is not None and store.engine is not None:
                 self._finish(reason)
         finally:
-            store.release()
+            store.release(self)
 
     def _finish(self, reason: str) -> None:
         stats = self.crawler.stats.get_stats()

@@ -40,11 +40,11 @@ class StoragePipeline:
         return cls(ArticleStore.for_crawler(crawler), crawler.stats)
 
     def open_spider(self) -> None:
-        if not self.store.open():
+        if not self.store.open(self):
             raise CloseSpider(self.store.close_reason)
 
     def close_spider(self) -> None:
-        self.store.release()  # flushes the last batch
+        self.store.release(self)  # flushes the last batch
 
     def process_item(self, item: Any) -> Any:
         if self.store.failed:

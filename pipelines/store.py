@@ -51,9 +51,9 @@ from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, upda
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.urls import canonicalize_url
+import pipelines.nearduplicates  # noqa: F401  (registers its tables before create_all)
 from pipelines import dialects
 from pipelines.database import DatabaseError, database_url, describe_error, mask_url, open_engine
-from pipelines.revisions import significant_change
 from pipelines.runs import LockSettingError, LockSettings, RunLock, lock_settings, run_lock_key
 from pipelines.schema import (
     CONTENT_COLUMNS,
@@ -210,7 +210,7 @@ class ArticleStore:
         self.close_reason = CLOSE_REASON  # what the pipelines close the spider with when open() fails
         self.lock: RunLock | None = None  # held from open() to the last release()
         self.run_id: int | None = None  # crawl_runs.id, set by the run recorder
-        self._users = 0
+        self._users: set[int] = set()  # id() of each component between open() and release()
         self._released = False
         self._closing_deferred = None
         self._heartbeat = None
@@ -250,15 +250,16 @@ class ArticleStore:
     def failed(self) -> bool:
         return self.failure is not None
 
-    def open(self) -> bool:
+    def open(self, user: object = None) -> bool:
         """Connect, create the schema, check that writing works and take the
         run lock. Idempotent.
 
-        Each successful or failed call must be paired with ``release()``.
-        Returns False (after logging) if the database is unusable or another
-        run of this crawl holds the lock; ``close_reason`` says which.
+        *user* (the pipeline or extension) registers until ``release(user)``;
+        the engine and the lock stay until the last user is released. Returns
+        False (after logging) if the database is unusable or another run of
+        this crawl holds the lock; ``close_reason`` says which.
         """
-        self._users += 1
+        self._users.add(id(user))
         if self.failed:
             return False
         if self.engine is not None:
@@ -301,11 +302,14 @@ class ArticleStore:
         self._start_heartbeat()
         return True
 
-    def release(self) -> None:
+    def release(self, user: object = None) -> None:
         """Called by each user at spider close: flushes what is pending; the
         last user also releases the run lock and disposes of the engine."""
-        # Scrapy closes every pipeline, also those whose open_spider never ran.
-        self._users = max(self._users - 1, 0)
+        # Scrapy closes every pipeline, also those whose open_spider never ran
+        # (when another one raised CloseSpider): those are not users.
+        if id(user) not in self._users:
+            return
+        self._users.discard(id(user))
         if self._released:
             return
         if self.engine is not None and self.pending_count:
@@ -341,7 +345,7 @@ class ArticleStore:
         if not reactor.running:
             return
         self._heartbeat = LoopingCall(self._beat)
-        self._heartbeat.start(self.locking.heartbeat, now=False)
+        self._heartbeat.start(self.locking.heartbeat_interval, now=False)
 
     def _stop_heartbeat(self) -> None:
         if self._heartbeat is not None and self._heartbeat.running:

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timezone
 
 import pytest
 
@@ -55,11 +55,11 @@ def test_copies_are_linked_and_cron_runs_fetch_only_new_and_changed(sites, tmp_p
 
     # Between runs: two stories are edited, one only re-spaced, two are new.
     stories = list(original.stories.values())
-    later = timedelta(days=1)
-    edited = [replace(s, headline=s.headline + " (updated)", modified=s.modified + later,
+    changed_at = datetime.now(timezone.utc)  # after run 1 fetched them: the sitemap's lastmod moves on
+    edited = [replace(s, headline=s.headline + " (updated)", modified=changed_at,
                       paragraphs=s.paragraphs + ["A new paragraph added in an update, with new facts."])
               for s in stories[:2]]
-    respaced = replace(stories[2], modified=stories[2].modified + later,
+    respaced = replace(stories[2], modified=changed_at,
                        paragraphs=[p.replace(" ", "  ") for p in stories[2].paragraphs])
     new = [replace(s, slug=f"fresh-{s.slug}", headline=f"Fresh {s.headline}", paragraphs=prose(7000 + i))
            for i, s in enumerate(original_stories(2))]

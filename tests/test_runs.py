@@ -73,6 +73,13 @@ def wait_for_lock(database, timeout: float = 60.0):
     raise AssertionError("the first crawl never took the run lock")
 
 
+def when(value) -> datetime:
+    """A timestamp read back with read_rows (SQLite: text) as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def lock_rows(database) -> list:
     engine = create_engine(database if "://" in str(database) else f"sqlite:///{database}")
     try:
@@ -117,7 +124,7 @@ def test_each_run_is_recorded(serve, database):
     assert arguments == {"urls": urls.split(",")}
     settings = one["settings"] if isinstance(one["settings"], dict) else json.loads(one["settings"])
     assert settings["DATABASE_BATCH_SIZE"] == "2" and "DATABASE_URL" in settings
-    assert one["started_at"] < one["finished_at"] <= two["started_at"]
+    assert when(one["started_at"]) < when(one["finished_at"]) <= when(two["started_at"])
     assert one["pid"] and one["hostname"] == socket.gethostname() and one["fatal"] is None
     assert lock_rows(database) == []  # released
     [revision] = read_rows(database, "article_revisions")
@@ -178,7 +185,7 @@ def test_second_run_can_wait_for_the_first(serve, tmp_path):
     assert second.stats["newscrawl/articles/unchanged"] == 3
     runs = read_rows(database, "crawl_runs")
     assert [r["status"] for r in runs] == ["ok", "ok"]
-    assert runs[1]["started_at"] >= runs[0]["finished_at"] - timedelta(seconds=1)
+    assert when(runs[1]["started_at"]) >= when(runs[0]["finished_at"]) - timedelta(seconds=1)
 
 
 def test_different_crawls_run_at_once_into_one_sqlite_file(serve, database):
@@ -198,7 +205,7 @@ def test_different_crawls_run_at_once_into_one_sqlite_file(serve, database):
     runs = read_rows(database, "crawl_runs")
     assert [(r["status"], r["new"]) for r in runs] == [("ok", 8), ("ok", 8)]
     # They really overlapped.
-    assert runs[1]["started_at"] < runs[0]["finished_at"]
+    assert when(runs[1]["started_at"]) < when(runs[0]["finished_at"])
 
 
 def test_lock_of_a_killed_crawl_is_taken_over(serve, tmp_path):
@@ -225,6 +232,39 @@ def test_lock_of_a_killed_crawl_is_taken_over(serve, tmp_path):
     runs = read_rows(database, "crawl_runs")
     assert [(r["status"], r["finish_reason"]) for r in runs] == [("failed", "abandoned"), ("ok", "finished")]
     assert len(read_rows(database)) == 5
+
+
+def test_heartbeat_is_refreshed_and_a_lost_lock_stops_the_crawl(serve, tmp_path):
+    database = tmp_path / "news.db"
+    server, urls = site(serve, range(1, 9), delay=0.5)
+    thread, result = in_background(urls, database, CONCURRENT_REQUESTS="1", RUN_LOCK_HEARTBEAT="0.3",
+                                   DATABASE_BATCH_SIZE="1")
+    holder = wait_for_lock(database)
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        deadline = time.monotonic() + 30
+        while (row := conn_first(engine)).heartbeat == holder.heartbeat and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert row.heartbeat > holder.heartbeat  # refreshed while crawling
+        with engine.begin() as conn:  # another run takes the lock over, as if this one were stale
+            conn.execute(crawl_locks.update().values(token="y" * 32, pid=1))
+    finally:
+        engine.dispose()
+    thread.join(timeout=120)
+    crawled = result["crawl"]
+    assert crawled.returncode == 1
+    assert "Lost the run lock" in crawled.log
+    assert crawled.stats["newscrawl/fatal"] == "run lock lost"
+    assert crawled.stats["finish_reason"] == "run_lock_lost"
+    assert crawled.stats.get("newscrawl/articles/new", 0) < 8  # stopped early
+    [run] = read_rows(database, "crawl_runs")
+    assert (run["status"], run["fatal"]) == ("failed", "run lock lost")
+    assert len(lock_rows(database)) == 1  # the other run's lock is left alone
+
+
+def conn_first(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(crawl_locks)).one()
 
 
 def test_bad_lock_setting_is_refused_by_name(serve, tmp_path):

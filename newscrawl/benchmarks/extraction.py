@@ -79,6 +79,8 @@ EXTRACTORS: dict[str, Callable[[str, str], str]] = {
     "trafilatura": run_trafilatura,
     "trafilatura-precision": lambda html, url: run_trafilatura(html, url, favor_precision=True),
     "readability-lxml": run_readability,
+    # Baselines for the whole-article cost: trafilatura also reading title, author and date.
+    "trafilatura-metadata": lambda html, url: run_trafilatura(html, url, with_metadata=True),
 }
 
 
