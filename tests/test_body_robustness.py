@@ -283,3 +283,16 @@ def test_input_document_is_reusable():
     doc = parse_document(article_page(), URL)
     first = extract_body(copy.copy(doc), headline=HEADLINE)
     assert extract_body(doc, headline=HEADLINE) == first
+
+
+def test_unbalanced_markup_does_not_let_a_dialog_swallow_the_article():
+    """An unclosed <div role="dialog"> (cookie banner) that now wraps the story is not dropped."""
+    paragraphs = "".join(f"<p>Paragraph {n} of the story, with enough words to count as prose here.</p>"
+                         for n in range(30))
+    html = ('<html><body><div role="dialog"><p>We use cookies.</p><button>Accept</button>'
+            f"<article><h1>Story</h1>{paragraphs}</article></body></html>")
+    from newscrawl.extraction.body import extract_body
+    from newscrawl.extraction.document import parse_document
+
+    text = extract_body(parse_document(html, "https://example.com/news/story")).text
+    assert "Paragraph 0 of the story" in text and "Paragraph 29 of the story" in text

@@ -217,9 +217,15 @@ def join_drop_caps(tree: HtmlElement) -> None:
 
 
 def drop_dialogs(tree: HtmlElement) -> None:
-    """Cookie-consent and other pop-up dialogs: never part of an article."""
-    for element in _DIALOGS(tree):
-        remove_element(element)
+    """Cookie-consent and other pop-up dialogs: never part of an article. A "dialog" that holds
+    most of the page's text is broken markup (an unclosed element swallowed the page): kept."""
+    dialogs = _DIALOGS(tree)
+    if not dialogs:
+        return
+    page_chars = len(tree.text_content())
+    for element in dialogs:
+        if len(element.text_content()) < 0.5 * page_chars:
+            remove_element(element)
 
 
 TREE_RULES: list[TreeRule] = [join_drop_caps, drop_dialogs, drop_captions, drop_teaser_blocks]
