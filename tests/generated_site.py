@@ -86,6 +86,23 @@ def article_page(article: GeneratedArticle) -> bytes:
     return _page(article.headline, body, head)
 
 
+JS_PAGES = 3  # articles whose text a script inserts after load (news sitemap only)
+
+
+def js_article_paths() -> list[str]:
+    return [f"/world/rendered-story-number-{n}-needs-a-browser/" for n in range(JS_PAGES)]
+
+
+def js_article_page(number: int) -> bytes:
+    """An application shell: an empty mount element, the story arrives from a script."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in _paragraphs(10_000 + number))
+    article = f"<article><h1>Rendered story number {number}</h1>{paragraphs}</article>"
+    return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Rendered story number {number}</title>"
+            f'<meta property="og:type" content="article"></head><body><div id="root"></div>'
+            f"<script>setTimeout(function () {{ document.getElementById('root').innerHTML = {article!r}; }}, 200);"
+            f"</script></body></html>").encode()
+
+
 def _sitemap(urls: list[str], base: str, lastmods: list[datetime] | None = None) -> bytes:
     items = "".join(
         f"<url><loc>{base}{u}</loc>" + (f"<lastmod>{lastmods[i].isoformat()}</lastmod>" if lastmods else "") + "</url>"
@@ -121,7 +138,13 @@ def build_routes(base: str) -> dict[str, Route]:
     routes["/sitemaps/articles-2.xml.gz"] = Route(content_type="application/gzip", body=gzip.compress(_sitemap(
         [a.path for a in second], base, [a.published for a in second])))
     news = [a for a in all_articles if "news" in a.via]
-    news_items = "".join(
+    for number, path in enumerate(js_article_paths()):
+        routes[path] = Route(body=js_article_page(number))
+    js_items = "".join(f"<url><loc>{base}{path}</loc><news:news><news:publication><news:name>Generated News"
+                       f"</news:name><news:language>en</news:language></news:publication><news:publication_date>"
+                       f"{FIRST_DATE.isoformat()}</news:publication_date><news:title>Rendered story</news:title>"
+                       f"</news:news></url>" for path in js_article_paths())
+    news_items = js_items + "".join(
         f"<url><loc>{base}{a.path}</loc><news:news><news:publication><news:name>Generated News</news:name>"
         f"<news:language>en</news:language></news:publication><news:publication_date>{a.published.isoformat()}"
         f"</news:publication_date><news:title>{a.headline}</news:title></news:news></url>" for a in news)
