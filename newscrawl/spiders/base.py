@@ -34,6 +34,8 @@ PRIORITY = {"article": 30, "sitemap": 20, "feed": 20, "navigation": 10, "seed": 
 # Navigation pages further than this from a seed are not followed (pagination excepted).
 MAX_NAVIGATION_DEPTH = 1
 MAX_PAGINATION = 20
+# Responses that may be a sitemap or a feed: gzip, or XML.
+_XML_STARTS = (b"\x1f\x8b", b"<?xml", b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf")
 # Pages whose body has fewer words than this are not stored as articles unless they declare it.
 MIN_ARTICLE_WORDS = 80
 
@@ -116,8 +118,7 @@ class NewsSpiderBase(scrapy.Spider):
         if path.endswith("/robots.txt") and isinstance(response, TextResponse):
             yield from self.parse_robots(response)
             return
-        head = body[:512].lstrip().lower()
-        if head.startswith(b"\x1f\x8b") or head.startswith(b"<?xml") or head.startswith((b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf")):
+        if body[:512].lstrip().lower().startswith(_XML_STARTS):
             handled = yield from self.parse_xml(response)
             if handled:
                 return
