@@ -85,7 +85,10 @@ class IncrementalMiddleware:
         return cls(crawler)
 
     def process_request(self, request):
-        if not request.meta.get("article_request") or request.meta.get("incremental_checked"):
+        # Article requests, and navigation pages too: a link that did not look like an article
+        # may still lead to one we stored. Seeds, sitemaps and feeds are always read.
+        may_be_stored = request.meta.get("article_request") or request.meta.get("expect") == "navigation"
+        if not may_be_stored or request.meta.get("incremental_checked"):
             return None
         request.meta["incremental_checked"] = True  # redirects and retries are not checked again
         from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store

@@ -23,12 +23,12 @@ def test_state_benchmark_smoke(tmp_path):
     assert "ratio 1k/200" in text
 
     # Every operation has a row with (median / p95 / mean) for both sizes, and every probe
-    # of both passes (20 + 20) found what it should: the stored article, the right
+    # of the three passes (3 x 20) found what it should: the stored article, the right
     # original, or nothing for a miss / new article.
     for op in OPS:
         row = next(line for line in text.splitlines() if line.startswith(op))
         assert len(re.findall(r"\d+(?:\.\d+)?(?:us|ms) / ", row)) == 4, row
-        assert row.rstrip().endswith("40/40 40/40"), row
+        assert row.rstrip().endswith("60/60 60/60"), row
     assert any(line.startswith(state.STAGE) for line in text.splitlines())
 
     # Memory: the run's in-memory state depends on the items of the run, not on N.

@@ -33,7 +33,7 @@ def test_demo_stores_every_article_once_and_nothing_else(tmp_path):
     assert paths == STORED_PATHS
     assert all(len(row["article_body"].split()) > 300 for row in rows)
 
-    again = run_demo(database)  # a second run stores nothing new
+    again = run_demo(database)  # a second run downloads no stored article again
     assert again.returncode == 0
-    assert "new=0" in again.stdout
+    assert "articles=0 new=0" in again.stdout
     assert len(read_rows(database)) == 7

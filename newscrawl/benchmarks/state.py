@@ -58,7 +58,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -460,31 +460,61 @@ def rss_kb() -> tuple[int, int]:
     return values.get("VmRSS", 0), values.get("VmHWM", 0)
 
 
-def measure(url: str, n: int, corpus: Corpus, probes: int, explain: bool) -> dict:
-    """Two crawl sessions on the seeded database: warm-up + timed probes (and RSS), then
-    a new session (another crawl) under tracemalloc from store.open() on."""
-    warmup = min(20, probes)
-    same_body, others = pick_stored(corpus, n, probes, warmup)
-    warm = make_probes(corpus, n, 0, same_body[:warmup], others[:warmup])
-    timed = make_probes(corpus, n, 1, same_body[warmup:], others[warmup:])
-    memory = make_probes(corpus, n, 2, same_body[warmup:], others[warmup:])
-    found: dict[str, list[int]] = {}
+INTERLEAVE = 10  # timed probes of each kind per turn of a database
 
-    gc.collect()
-    session = Session(url)
-    session.open()
+
+def measure(urls: dict[int, str], corpus: Corpus, probes: int) -> dict[int, dict]:
+    """Measure every seeded database (size -> URL), each through its own crawl sessions.
+
+    Timed pass: one session per database, all open at once, after a warm-up; the probes
+    alternate between the databases in turns of INTERLEAVE items of each kind, so that
+    other load on the machine affects every size alike (the ratios are meaningful).
+    Then per database, one after the other: a session measuring RSS growth, and a session
+    under tracemalloc from store.open() on (each a new crawl with fresh probes)."""
+    sizes = sorted(urls)
+    warmup = min(20, probes)
+    picks = {n: pick_stored(corpus, n, probes, warmup) for n in sizes}
+    results: dict[int, dict] = {n: {"times": {}, "found": {}} for n in sizes}
+    sessions: dict[int, Session] = {}
     captured: dict[str, tuple[str, object]] = {}
-    session.capture = captured if explain else None
-    session.run(warm, None, {})  # compiled-statement cache, connection pool, page cache
-    session.capture = None
+    for n in sizes:
+        same_body, others = picks[n]
+        session = sessions[n] = Session(urls[n])
+        session.open()
+        session.capture = captured if n == sizes[-1] else None
+        session.run(make_probes(corpus, n, 0, same_body[:warmup], others[:warmup]), None, {})
+        session.capture = None
+    timed = {n: make_probes(corpus, n, 1, picks[n][0][warmup:], picks[n][1][warmup:]) for n in sizes}
+    turn = INTERLEAVE * 6
     gc.collect()
     rss_before, _ = rss_kb()
-    times: dict[str, list[int]] = {}
-    session.run(timed, times, found)
-    rss_after, hwm = rss_kb()
-    plans = explain_plans(session.store.engine, captured) if explain else []
-    fresh = make_probes(corpus, n, 3, same_body[:100], others[:100])  # never stored
-    candidates = lsh_candidates(session.store.engine, [p for p in fresh if p.op == "classify new"])
+    for number, start in enumerate(range(0, len(timed[sizes[0]]), turn)):
+        for n in (sizes if number % 2 == 0 else sizes[::-1]):
+            sessions[n].run(timed[n][start : start + turn], results[n]["times"], results[n]["found"])
+    rss_after, _ = rss_kb()
+    for n in sizes:
+        engine = sessions[n].store.engine
+        fresh = make_probes(corpus, n, 4, picks[n][0][:100], picks[n][1][:100])  # never stored
+        results[n]["candidates"] = lsh_candidates(engine, [p for p in fresh if p.op == "classify new"])
+        results[n]["plans"] = explain_plans(engine, captured) if n == sizes[-1] else []
+        results[n]["rss_timed_kb"] = rss_after - rss_before
+        results[n]["items_per_pass"] = len(timed[n])
+        sessions[n].close()
+    del sessions
+    for n in sizes:
+        results[n].update(memory_passes(urls[n], n, corpus, picks[n], warmup))
+    return results
+
+
+def memory_passes(url: str, n: int, corpus: Corpus, picks: tuple[list[int], list[int]], warmup: int) -> dict:
+    same_body, others = picks[0][warmup:], picks[1][warmup:]
+    found: dict[str, list[int]] = {}
+    gc.collect()
+    rss_before, _ = rss_kb()
+    session = Session(url)
+    session.open()
+    session.run(make_probes(corpus, n, 2, same_body, others), None, found)
+    rss_after, _ = rss_kb()
     session.close()
     del session
     gc.collect()
@@ -494,7 +524,7 @@ def measure(url: str, n: int, corpus: Corpus, probes: int, explain: bool) -> dic
     session = Session(url)
     session.open()
     open_kb = (tracemalloc.get_traced_memory()[0] - base) / 1024
-    session.run(memory, None, found)
+    session.run(make_probes(corpus, n, 3, same_body, others), None, found)
     state = session.state_size()
     peak = tracemalloc.get_traced_memory()[1]
     session.store.flush()
@@ -502,12 +532,9 @@ def measure(url: str, n: int, corpus: Corpus, probes: int, explain: bool) -> dic
     retained = tracemalloc.get_traced_memory()[0] - base
     session.close()
     tracemalloc.stop()
-    return {
-        "times": times, "found": found, "open_kb": open_kb,
-        "rss_before_kb": rss_before, "rss_delta_kb": rss_after - rss_before, "rss_hwm_kb": hwm,
-        "tm_peak_kb": (peak - base) / 1024, "tm_retained_kb": retained / 1024,
-        "state": state, "plans": plans, "items_per_pass": len(timed), "candidates": candidates,
-    }
+    return {"open_kb": open_kb, "rss_before_kb": rss_before, "rss_delta_kb": rss_after - rss_before,
+            "tm_peak_kb": (peak - base) / 1024, "tm_retained_kb": retained / 1024, "state": state,
+            "found_memory": found}
 
 
 # --- SQL plans ------------------------------------------------------------------------------
@@ -581,13 +608,15 @@ def report(backend: str, sizes: list[int], seeded: dict, measured: dict, out) ->
             a, b = _stats(measured[first]["times"][op]), _stats(measured[last]["times"][op])
             line += f"{b[0] / a[0]:>11.2f} {b[1] / a[1]:>5.2f}"
         if op != STAGE:
-            hits = [measured[n]["found"][op] for n in sizes]
+            hits = [[sum(m.get(op, [0, 0])[i] for m in (measured[n]["found"], measured[n]["found_memory"]))
+                     for i in (0, 1)] for n in sizes]
             line += f"{'  '}{' '.join(f'{h[0]}/{h[1]}' for h in hits):>12}"
         print(line, file=out)
     print("\nmemory (per size)" + "".join(f"{f'N={n:,}':>18}" for n in sizes), file=out)
     rows = (
-        ("RSS before timed pass", lambda m: f"{m['rss_before_kb'] / 1024:.1f} MB"),
-        ("RSS growth, timed pass", lambda m: f"{m['rss_delta_kb'] / 1024:+.1f} MB"),
+        ("RSS growth, timed (all sizes)", lambda m: f"{m['rss_timed_kb'] / 1024:+.1f} MB"),
+        ("RSS before its RSS pass", lambda m: f"{m['rss_before_kb'] / 1024:.1f} MB"),
+        ("RSS growth, RSS pass", lambda m: f"{m['rss_delta_kb'] / 1024:+.1f} MB"),
         ("store.open() allocations", lambda m: f"{m['open_kb']:.0f} KB"),
         ("tracemalloc peak, mem pass", lambda m: f"{m['tm_peak_kb'] / 1024:.2f} MB"),
         ("tracemalloc retained after", lambda m: f"{m['tm_retained_kb']:.0f} KB"),
@@ -599,9 +628,11 @@ def report(backend: str, sizes: list[int], seeded: dict, measured: dict, out) ->
     for name, value in rows:
         print(f"{name:<29}" + "".join(f"{value(measured[n]):>18}" for n in sizes), file=out)
     items = measured[first]["items_per_pass"]
-    print(f"(memory pass: a new crawl session on the same database, tracemalloc from store.open() on, "
-          f"{items:,} items; the run index holds one 16-byte-digest entry per accepted article of the run; "
-          f"found: both passes)", file=out)
+    print(f"(timed pass: {items:,} items per size, sizes alternating every {INTERLEAVE * 6} items; then per size "
+          f"two new crawl sessions of {items:,} fresh items each: RSS, and tracemalloc from store.open() on; "
+          f"run index: one 16-byte-digest entry per accepted article of the session; "
+          f"LSH candidates: stored articles sharing a band with an unstored new body; found: all 3 passes)",
+          file=out)
 
 
 def print_plans(plans: list[dict], backend: str, n: int, out) -> list[dict]:
@@ -615,7 +646,7 @@ def print_plans(plans: list[dict], backend: str, n: int, out) -> list[dict]:
             sql = entry["sql"]
             print(f"- [{op}] {sql[:160]}{'...' if len(sql) > 160 else ''}", file=out)
             for line in entry["plan"]:
-                print(f"      {line}", file=out)
+                print(f"      {line[:150]}{'...' if len(line) > 150 else ''}", file=out)
             if entry["scans"]:
                 flagged.append(entry)
     if flagged:
@@ -630,18 +661,17 @@ def print_plans(plans: list[dict], backend: str, n: int, out) -> list[dict]:
 # --- driver -----------------------------------------------------------------------------------
 
 def run_backend(backend: str, url_for, sizes: list[int], probes: int, corpus: Corpus, out, cleanup=None) -> dict:
-    seeded, measured = {}, {}
-    try:
+    seeded, urls = {}, {}
+    for n in sizes:
+        urls[n] = url_for(n)
+        print(f"[{backend}] seeding {n:,} articles ...", file=out, flush=True)
+        seeded[n] = seed_in_child(urls[n], n, corpus)
+        print(f"[{backend}] seeded {n:,} in {seeded[n]['seed_seconds']:.1f}s", file=out, flush=True)
+    print(f"[{backend}] probing ...", file=out, flush=True)
+    measured = measure(urls, corpus, probes)
+    if cleanup:
         for n in sizes:
-            url = url_for(n)
-            print(f"[{backend}] seeding {n:,} articles ...", file=out, flush=True)
-            seeded[n] = seed_in_child(url, n, corpus)
-            print(f"[{backend}] seeded {n:,} in {seeded[n]['seed_seconds']:.1f}s; probing ...", file=out, flush=True)
-            measured[n] = measure(url, n, corpus, probes, explain=(n == sizes[-1]))
-            if cleanup:
-                cleanup(n)
-    finally:
-        pass
+            cleanup(n)
     report(backend, sizes, seeded, measured, out)
     flagged = print_plans(measured[sizes[-1]]["plans"], backend, sizes[-1], out)
     return {"seeded": seeded, "measured": measured, "scans": flagged}
@@ -673,9 +703,12 @@ def benchmark(sizes: list[int], probes: int, database_dir: Path | None = None, k
             for p in files(n):
                 p.unlink(missing_ok=True)
 
-    results = {"sqlite": run_backend("SQLite", lambda n: f"sqlite:///{paths[n]}", sizes, probes, corpus, out, remove)}
-    if database_dir is None and not keep:
-        shutil.rmtree(directory, ignore_errors=True)
+    try:
+        results = {"sqlite": run_backend("SQLite", lambda n: f"sqlite:///{paths[n]}", sizes, probes, corpus, out,
+                                         remove)}
+    finally:
+        if database_dir is None and not keep:
+            shutil.rmtree(directory, ignore_errors=True)
     if postgres_url:
         results["postgresql"] = run_postgres(postgres_url, sizes, probes, corpus, out)
     else:

@@ -25,7 +25,7 @@ def crawl(base_url: str, database: Path, verbose: bool) -> int:
         "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0",
         "-s", "LOG_LEVEL=INFO",
     ]
-    print("$", " ".join(command[1:]), flush=True)
+    print("$ scrapy", " ".join(command[3:]), flush=True)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
     result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
     for line in result.stderr.splitlines():
@@ -54,10 +54,16 @@ def print_articles(database: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", type=Path, default=Path("demo.db"), help="SQLite file (default: demo.db)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="local port of the sample site (default 8765; the same URLs on every run)")
     parser.add_argument("--verbose", action="store_true", help="show the crawl's whole log")
     args = parser.parse_args(argv)
     database = args.db.resolve()
-    with SiteServer(SITE_DIR) as server:
+    try:
+        server = SiteServer(SITE_DIR, port=args.port)
+    except OSError:  # the port is taken: any free one
+        server = SiteServer(SITE_DIR)
+    with server:
         print(f"Serving the sample site {SITE_DIR} at {server.base_url}")
         status = crawl(server.base_url, database, args.verbose)
     if status != 0:

@@ -32,7 +32,7 @@ class Route:
 
 class SiteServer:
     def __init__(self, root: Path | None = None, routes: dict[str, Route | list[Route]] | None = None,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", port: int = 0):
         self.root = Path(root) if root else None
         # A list of routes answers the path's first request with the first route, and so on;
         # the last one answers all later requests.
@@ -41,7 +41,7 @@ class SiteServer:
         self.request_times: list[tuple[str, float]] = []
         self._lock = threading.Lock()
         # Any 127.x.y.z address works on Linux: tests use 127.0.0.2 for a second "site".
-        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
         self.base_url = f"http://{host}:{self._httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
