@@ -1,5 +1,6 @@
 """The README's first command: the offline demo crawl of the bundled sample site."""
 
+import socket
 import subprocess
 import sys
 
@@ -16,14 +17,21 @@ STORED_PATHS = {
 }
 
 
-def run_demo(database):
-    return subprocess.run([sys.executable, "-m", "newscrawl.demo", "--db", str(database)],
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_demo(database, port):
+    return subprocess.run([sys.executable, "-m", "newscrawl.demo", "--db", str(database), "--port", str(port)],
                           cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
 
 
 def test_demo_stores_every_article_once_and_nothing_else(tmp_path):
     database = tmp_path / "demo.db"
-    done = run_demo(database)
+    port = free_port()  # the same site URLs on both runs, as with the demo's fixed default port
+    done = run_demo(database, port)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Crawl summary [news]" in done.stdout
     assert f"7 articles in {database}" in done.stdout
@@ -33,7 +41,7 @@ def test_demo_stores_every_article_once_and_nothing_else(tmp_path):
     assert paths == STORED_PATHS
     assert all(len(row["article_body"].split()) > 300 for row in rows)
 
-    again = run_demo(database)  # a second run downloads no stored article again
+    again = run_demo(database, port)  # a second run downloads no stored article again
     assert again.returncode == 0
     assert "articles=0 new=0" in again.stdout
     assert len(read_rows(database)) == 7
