@@ -1,6 +1,7 @@
 """newscrawl: crawl news sites into a database of clean, de-duplicated articles."""
 
-__all__ = ["extract"]
+__all__ = ["extract", "__version__"]
+__version__ = "0.1"
 
 
 def __getattr__(name: str):

@@ -12,9 +12,10 @@ COMMANDS_MODULE = "newscrawl.commands"
 DATABASE_BATCH_SIZE = 100
 
 # --- Politeness -------------------------------------------------------------
-# A URL where site owners can read what this crawler is and how to reach its operator.
+# A URL where site owners can read what this crawler is and how to reach its operator. The
+# User-Agent is built from it ("newscrawl/0.1 (+URL)") unless USER_AGENT itself is set.
 NEWSCRAWL_CONTACT_URL = "https://github.com/newscrawl/newscrawl"
-USER_AGENT = f"newscrawl/0.1 (+{NEWSCRAWL_CONTACT_URL})"
+USER_AGENT = None
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4

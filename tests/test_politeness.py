@@ -3,6 +3,8 @@
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import pytest
+
 from newscrawl.demo.server import Route
 from newscrawl.middlewares import retry_after_seconds
 from scrapy.utils.project import get_project_settings
@@ -22,8 +24,20 @@ def test_retry_after_parses_seconds_and_http_dates():
 def test_default_settings_are_polite():
     settings = get_project_settings()
     assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")
-    assert "newscrawl" in settings["USER_AGENT"] and settings["NEWSCRAWL_CONTACT_URL"] in settings["USER_AGENT"]
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4
     assert 429 in settings.getlist("RETRY_HTTP_CODES")
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({}, "newscrawl/0.1 (+https://github.com/newscrawl/newscrawl)"),
+    ({"NEWSCRAWL_CONTACT_URL": "https://example.org/crawler"}, "newscrawl/0.1 (+https://example.org/crawler)"),
+    ({"USER_AGENT": "my-newsroom-bot/2"}, "my-newsroom-bot/2"),
+])
+def test_user_agent_names_the_project_and_its_contact(serve, tmp_path, settings, expected):
+    server = serve(routes={PATH: Route(body=ARTICLE)})
+    result = run_crawl("news", urls=server.base_url + PATH, database=tmp_path / "x.db", settings=settings)
+    assert result.returncode == 0, result.log[-2000:]
+    assert set(server.user_agents) == {expected}
 
 
 def test_429_is_retried_after_retry_after(serve, tmp_path):

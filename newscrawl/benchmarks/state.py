@@ -32,10 +32,18 @@ identical to ``nearduplicates.fingerprint(body)`` on every run. Rows are bulk-in
 (executemany, large transactions; ``synchronous=OFF`` while seeding only), and the
 band lookup index is built after the bulk insert, with the schema's own definition.
 
-Memory: RSS (``/proc/self/status``) around the timed probes, and a second pass of
-fresh probes under ``tracemalloc`` (peak and retained), with the size of the run's
-in-memory state (``store.run`` entries, pending near-duplicate fingerprints, batch):
-it must depend on the items processed in the run, not on N.
+Timing: all seeded databases are open at once (one crawl session each, warmed up), and
+the timed probes alternate between them every INTERLEAVE items of each kind, so that
+other load on the machine hits every size alike: the ratio to the first (smallest)
+size, the named baseline, is measured in the same run and the same minutes.
+
+Memory: the seeding runs in a forked child, so this process holds nothing of it. Per
+size, two more crawl sessions with fresh probes: RSS growth (``/proc/self/status``)
+over one, ``tracemalloc`` (from ``store.open()`` on: peak and retained) over the
+other, with the size of the run's in-memory state (``store.run`` entries, pending
+near-duplicate fingerprints, batch): it must depend on the items processed in the
+run, not on N. Also the number of LSH candidates a new body gets (what the
+near-duplicate lookup has to verify), which would grow with N if bands collided.
 
 SQL plans: the SELECTs the probes ran are captured and explained (SQLite ``EXPLAIN
 QUERY PLAN``, PostgreSQL ``EXPLAIN``) on the largest database; a table scan is flagged.

@@ -39,6 +39,7 @@ class SiteServer:
         self.routes: dict[str, Route | list[Route]] = dict(routes or {})
         self.requests: list[str] = []
         self.request_times: list[tuple[str, float]] = []
+        self.user_agents: list[str] = []
         self._lock = threading.Lock()
         # Any 127.x.y.z address works on Linux: tests use 127.0.0.2 for a second "site".
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
@@ -105,6 +106,7 @@ class SiteServer:
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 server._record(self.path)
+                server.user_agents.append(self.headers.get("User-Agent", ""))
                 route = server.resolve(self.path)
                 if route is None:
                     route = Route(status=404, body=b"<html><body><h1>Not found</h1></body></html>")

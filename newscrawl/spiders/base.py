@@ -18,6 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.exceptions import IgnoreRequest
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
 
+from newscrawl import __version__
 from newscrawl.discovery.feeds import feed_links, parse_feed
 from newscrawl.discovery.heuristics import is_media_url, is_pagination_link, looks_like_article_url, page_kind
 from newscrawl.discovery.sitemaps import parse_sitemap, robots_sitemap_urls
@@ -68,6 +69,9 @@ class NewsSpiderBase(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        if not crawler.settings.frozen and not crawler.settings.get("USER_AGENT"):
+            contact = crawler.settings.get("NEWSCRAWL_CONTACT_URL")
+            crawler.settings.set("USER_AGENT", f"newscrawl/{__version__} (+{contact})", priority="spider")
         if spider.render_mode == "never" and not crawler.settings.frozen:
             # No page goes to the browser: keep Scrapy's own download handlers, so the crawl
             # does not start Playwright drivers it never uses.
