@@ -80,6 +80,12 @@ RUN_LOCK_WAIT = 0
 LOGSTATS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+# `-O articles.jsonl` exports the Article fields, not the internal extraction_problem.
+FEED_EXPORT_FIELDS = [
+    "url", "canonical_url", "headline", "description", "article_body", "authors",
+    "date_published", "date_published_raw", "date_modified", "date_modified_raw",
+    "in_language", "section", "tags", "main_image", "site", "date_downloaded",
+]
 # Unattended cron runs need no control ports.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -85,4 +85,5 @@ def test_items_export_with_dash_o(serve, tmp_path):
     [item] = [json.loads(line) for line in out.read_text().splitlines()]
     assert item["headline"].startswith("Biden and Putin")
     assert item["date_published"] == "2021-12-07T18:24:00+00:00"
+    assert "extraction_problem" not in item and item["authors"] == ["Press Association"]
     assert len(read_rows(tmp_path / "x.db")) == 1

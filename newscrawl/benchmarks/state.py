@@ -48,8 +48,8 @@ near-duplicate lookup has to verify), which would grow with N if bands collided.
 SQL plans: the SELECTs the probes ran are captured and explained (SQLite ``EXPLAIN
 QUERY PLAN``, PostgreSQL ``EXPLAIN``) on the largest database; a table scan is flagged.
 
-``--postgres-url``: the same on PostgreSQL, in a scratch schema
-(``newscrawl_bench_state``, dropped again at the end; nothing else is touched).
+``--postgres-url``: the same on PostgreSQL, in scratch schemas
+(``newscrawl_bench_state_<N>``, dropped again at the end; nothing else is touched).
 """
 
 from __future__ import annotations
@@ -274,6 +274,8 @@ def seed(url: str, n: int, corpus: Corpus) -> dict:
         lookup_index.create(conn)
     index_seconds = time.perf_counter() - index_started
     if postgres:
+        with conn.begin():  # ids were given explicitly: move the sequence past them
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)", (n,))
         with conn.begin():
             conn.exec_driver_sql("ANALYZE")  # what autovacuum does on a real database
     else:
@@ -515,24 +517,28 @@ def measure(urls: dict[int, str], corpus: Corpus, probes: int) -> dict[int, dict
 
 
 def memory_passes(url: str, n: int, corpus: Corpus, picks: tuple[list[int], list[int]], warmup: int) -> dict:
+    """Two new crawl sessions of fresh probes (built before measuring): RSS growth over
+    the first, tracemalloc (from store.open() on) over the second."""
     same_body, others = picks[0][warmup:], picks[1][warmup:]
+    rss_probes = make_probes(corpus, n, 2, same_body, others)
+    traced_probes = make_probes(corpus, n, 3, same_body, others)
     found: dict[str, list[int]] = {}
+    session = Session(url)
     gc.collect()
     rss_before, _ = rss_kb()
-    session = Session(url)
     session.open()
-    session.run(make_probes(corpus, n, 2, same_body, others), None, found)
+    session.run(rss_probes, None, found)
     rss_after, _ = rss_kb()
     session.close()
     del session
-    gc.collect()
 
+    session = Session(url)  # the crawler itself (scrapy components) is not counted
+    gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    session = Session(url)
     session.open()
     open_kb = (tracemalloc.get_traced_memory()[0] - base) / 1024
-    session.run(make_probes(corpus, n, 3, same_body, others), None, found)
+    session.run(traced_probes, None, found)
     state = session.state_size()
     peak = tracemalloc.get_traced_memory()[1]
     session.store.flush()
@@ -732,7 +738,7 @@ def main(argv=None, out=None) -> int:
     parser.add_argument("--probes", type=int, default=500, help="items of each kind per pass (default 500)")
     parser.add_argument("--database-dir", type=Path, help="where the SQLite files go (default: a temporary dir)")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files")
-    parser.add_argument("--postgres-url", help="also run on PostgreSQL (in schema %s, dropped afterwards)" % PG_SCHEMA)
+    parser.add_argument("--postgres-url", help=f"also run on PostgreSQL (in schemas {PG_SCHEMA}_<N>, dropped afterwards)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     try:
@@ -746,28 +752,30 @@ def main(argv=None, out=None) -> int:
 
 
 def run_postgres(url: str, sizes: list[int], probes: int, corpus: Corpus, out) -> dict:
+    """The same on PostgreSQL: one scratch schema per size (``newscrawl_bench_state_<N>``,
+    reached through ``search_path``), all dropped at the end."""
     base = make_url(url)
     admin = create_engine(base)
+    schemas = {n: f"{PG_SCHEMA}_{n}" for n in sizes}
 
-    def reset() -> None:
+    def drop_all() -> None:
         with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-            conn.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
+            for schema in schemas.values():
+                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        admin.dispose()
+
+    def url_for(n: int) -> str:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schemas[n]} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {schemas[n]}")
         admin.dispose()  # no open connection for the seeding child to inherit
-
-    scoped = base.update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"})
-    scoped_url = scoped.render_as_string(hide_password=False)
-
-    def url_for(_n: int) -> str:
-        reset()
-        return scoped_url
+        scoped = base.update_query_dict({"options": f"-csearch_path={schemas[n]}"})
+        return scoped.render_as_string(hide_password=False)
 
     try:
         return run_backend("PostgreSQL", url_for, sizes, probes, corpus, out)
     finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        admin.dispose()
+        drop_all()
 
 
 if __name__ == "__main__":
