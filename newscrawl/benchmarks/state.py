@@ -668,7 +668,7 @@ def print_plans(plans: list[dict], backend: str, n: int, out) -> list[dict]:
         for entry in flagged:
             print(f"  [{entry['op']}] {'; '.join(entry['scans'])}", file=out)
     else:
-        print("no table scan: every lookup uses an index (SEARCH)", file=out)
+        print("no table scan: every lookup uses an index", file=out)
     return flagged
 
 
