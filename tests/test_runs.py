@@ -190,7 +190,9 @@ def test_second_run_can_wait_for_the_first(serve, tmp_path):
 
 def test_different_crawls_run_at_once_into_one_sqlite_file(serve, database):
     """Two news crawls of different sites (different lock keys) write the same database at once."""
-    server_a, urls_a = site(serve, range(1, 9), delay=0.3)
+    # Slow pages (8 pages, 2 at a time: ~6 s) keep the first crawl running while the second
+    # one starts up, even on a loaded machine.
+    server_a, urls_a = site(serve, range(1, 9), delay=1.5)
     server_b, urls_b = site(serve, range(101, 109), delay=0.3)
     thread, first = in_background(urls_a, database, DATABASE_BATCH_SIZE="1", CONCURRENT_REQUESTS="2")
     wait_for_lock(database)
