@@ -11,6 +11,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.response import response_status_message
 
+from newscrawl.extraction.dates import from_utc_iso
+
 logger = logging.getLogger(__name__)
 
 
@@ -101,8 +103,8 @@ class IncrementalMiddleware:
             return None
         stats = self.crawler.stats
         spider = self.crawler.spider
-        source_date = _as_utc(request.meta.get("source_date"))
-        last_fetched = _as_utc(known.last_seen)
+        source_date = from_utc_iso(request.meta.get("source_date"))
+        last_fetched = from_utc_iso(known.last_seen)
         if source_date and last_fetched and source_date > last_fetched:
             stats.inc_value("newscrawl/incremental/refetch_changed")
             return None
@@ -113,13 +115,3 @@ class IncrementalMiddleware:
         stats.inc_value("newscrawl/skipped/already_stored")
         raise AlreadyStored(f"already stored as article {known.id or '(in the current batch)'}")
 
-
-def _as_utc(value) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

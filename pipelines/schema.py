@@ -34,6 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from newscrawl.extraction.dates import from_utc_iso
+
 # Stable constraint/index names, the same on every database.
 metadata = MetaData(
     naming_convention={
@@ -70,14 +72,7 @@ def as_utc(value: datetime) -> datetime:
 
 def parse_datetime(value: Any) -> datetime | None:
     """An ISO 8601 string or datetime as an aware UTC datetime (naive = UTC); None if unparsable."""
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(value.strip()))
-    except ValueError:
-        return None
+    return from_utc_iso(value)
 
 
 articles = Table(

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
-import lxml.etree
-
+from newscrawl.discovery.xml import local_name, parse_xml
 from newscrawl.extraction.dates import parse_date
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
@@ -22,14 +21,10 @@ class FeedEntry:
     title: str | None = None
 
 
-def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
-
-
 def _entry_link(entry, base_url: str) -> str | None:
     fallback = None
     for child in entry:
-        name = _local(child.tag)
+        name = local_name(child.tag)
         if name == "link":
             href = child.get("href")
             if href is None:  # RSS: <link>URL</link>
@@ -47,7 +42,7 @@ def _entry_link(entry, base_url: str) -> str | None:
 def _entry_date(entry) -> datetime | None:
     found = {}
     for child in entry:
-        name = _local(child.tag)
+        name = local_name(child.tag)
         if name in _DATE_TAGS and child.text and name not in found:
             found[name] = child.text.strip()
     for name in _DATE_TAGS:  # publication dates before update dates
@@ -58,21 +53,17 @@ def _entry_date(entry) -> datetime | None:
 
 def parse_feed(body: bytes, base_url: str = "") -> list[FeedEntry] | None:
     """Entries of an RSS or Atom feed; None when the body is not a feed."""
-    parser = lxml.etree.XMLParser(recover=True, resolve_entities=False, no_network=True, remove_comments=True)
-    try:
-        root = lxml.etree.fromstring(body.lstrip(), parser=parser)
-    except (lxml.etree.XMLSyntaxError, ValueError):
-        return None
-    if root is None or _local(root.tag) not in ("rss", "feed", "rdf"):
+    root = parse_xml(body)
+    if root is None or local_name(root.tag) not in ("rss", "feed", "rdf"):
         return None
     base = urljoin(base_url, root.get(_XML_BASE, ""))
     entries = []
     for entry in root.iter():
-        if _local(entry.tag) not in ("item", "entry"):
+        if local_name(entry.tag) not in ("item", "entry"):
             continue
         link = _entry_link(entry, urljoin(base, entry.get(_XML_BASE, "")))
         if link:
-            title = next((c.text for c in entry if _local(c.tag) == "title" and c.text), None)
+            title = next((c.text for c in entry if local_name(c.tag) == "title" and c.text), None)
             entries.append(FeedEntry(link, _entry_date(entry), title.strip() if title else None))
     return entries
 

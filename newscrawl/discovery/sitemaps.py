@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
-import lxml.etree
-
+from newscrawl.discovery.xml import local_name, parse_xml
 from newscrawl.extraction.dates import parse_date
 
 # Decompressed sitemaps larger than this are refused (the sitemap protocol caps them at 50 MB).
@@ -55,13 +54,9 @@ def maybe_gunzip(body: bytes) -> bytes | None:
     return data if len(data) <= MAX_SITEMAP_BYTES else None
 
 
-def _local(tag) -> str:
-    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
-
-
 def _child_text(elem, name: str) -> str | None:
     for child in elem.iter():
-        if _local(child.tag) == name and child.text and child.text.strip():
+        if local_name(child.tag) == name and child.text and child.text.strip():
             return child.text.strip()
     return None
 
@@ -71,19 +66,13 @@ def parse_sitemap(body: bytes, base_url: str = "") -> Sitemap | None:
     data = maybe_gunzip(body)
     if not data:
         return None
-    parser = lxml.etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True
-    )
-    try:
-        root = lxml.etree.fromstring(data.lstrip(), parser=parser)
-    except (lxml.etree.XMLSyntaxError, ValueError):
+    root = parse_xml(data, huge=True)
+    if root is None or local_name(root.tag) not in ("urlset", "sitemapindex"):
         return None
-    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
-        return None
-    kind = _local(root.tag)
+    kind = local_name(root.tag)
     entries = []
     for elem in root:
-        if _local(elem.tag) not in ("url", "sitemap"):
+        if local_name(elem.tag) not in ("url", "sitemap"):
             continue
         loc = _child_text(elem, "loc")
         if not loc:

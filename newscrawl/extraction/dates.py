@@ -115,6 +115,19 @@ def to_utc_iso(dt: datetime) -> str:
     return dt.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
+def from_utc_iso(value: datetime | str | None) -> datetime | None:
+    """The inverse of to_utc_iso, for dates this project wrote (items, stored rows, request meta):
+    an ISO 8601 string or a datetime as an aware UTC datetime (naive = UTC); None if unparsable."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def date_from_url(url: str | None) -> datetime | None:
     """The date in paths like /2021/12/07/ or /20211207/, as midnight UTC."""
     if not url:

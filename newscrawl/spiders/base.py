@@ -23,6 +23,7 @@ from newscrawl.discovery.feeds import feed_links, parse_feed
 from newscrawl.discovery.heuristics import is_media_url, is_pagination_link, looks_like_article_url, page_kind
 from newscrawl.discovery.sitemaps import parse_sitemap, robots_sitemap_urls
 from newscrawl.extraction import extract_document
+from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
@@ -53,11 +54,9 @@ class NewsSpiderBase(scrapy.Spider):
     render_mode: str = "never"  # never, always or auto: which pages go through the browser
 
     def __init__(self, *args, **kwargs):
-        self.params = SpiderParams.from_arguments(kwargs)
+        self.params = self.validate_arguments(kwargs)
         super().__init__(*args)
         self.seeds = list(self.params.urls or self.default_seeds)
-        if not self.seeds:
-            raise ArgumentError(f"spider {self.name!r} needs seeds: give -a urls=URL[,URL...]")
         self.render_mode = self.params.render or self.render_mode
         seed_hosts = {urlsplit(url).hostname for url in self.seeds}
         self.allowed_domains = sorted(set(self.site_domains) | seed_hosts)
@@ -82,11 +81,13 @@ class NewsSpiderBase(scrapy.Spider):
         return spider
 
     @classmethod
-    def validate_arguments(cls, arguments: dict) -> None:
-        """Raise ArgumentError for bad -a arguments, before any crawler is built."""
+    def validate_arguments(cls, arguments: dict) -> SpiderParams:
+        """The -a arguments, validated; ArgumentError names a bad one. The crawl command calls
+        this before any crawler is built."""
         params = SpiderParams.from_arguments(arguments)
         if not params.urls and not cls.default_seeds:
             raise ArgumentError(f"spider {cls.name!r} needs seeds: give -a urls=URL[,URL...]")
+        return params
 
     # --- start -------------------------------------------------------------
     async def start(self):
@@ -218,7 +219,7 @@ class NewsSpiderBase(scrapy.Spider):
         if self.params.max_articles and self._articles_yielded >= self.params.max_articles:
             self.crawler.stats.inc_value("newscrawl/skipped/max_articles")
             return
-        published = _parse_iso(article.date_published)
+        published = from_utc_iso(article.date_published)
         if not self.params.in_window(published):
             self.crawler.stats.inc_value("newscrawl/skipped/outside_date_window")
             return
@@ -349,9 +350,3 @@ def _path_and_query(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + ("?" + parts.query if parts.query else "")
 
-
-def _parse_iso(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
