@@ -37,9 +37,12 @@ def clean_body(value: str | None) -> str | None:
 
 
 def utc_iso_date(value: str | None, loader_context: dict) -> str | None:
-    """Any date text to UTC ISO 8601. Times without an offset are in the loader's `timezone`
-    (the site's, from its registry entry), else UTC."""
-    parsed = parse_date(value, default_tz=loader_context.get("timezone")) if value else None
+    """Any date text to UTC ISO 8601, read as metadata extraction read it: the loader's `url`
+    breaks day/month ties in numeric dates (11/12/2019), and times without an offset are in
+    the loader's `timezone` (the site's, from its registry entry), else UTC."""
+    if not value:
+        return None
+    parsed = parse_date(value, url_hint=loader_context.get("url"), default_tz=loader_context.get("timezone"))
     return to_utc_iso(parsed) if parsed else None
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import newscrawl
 import newscrawl.extraction.metadata as metadata_module
 from newscrawl.extraction.dates import parse_date, to_utc_iso
 from newscrawl.extraction.document import Document, parse_document
@@ -305,3 +306,31 @@ def test_random_markup_never_hits_the_error_path(parts):
     assert not logger.exception.called
     assert set(meta) == set(FIELDS)
     assert all(isinstance(name, str) and name for name in meta["authors"])
+
+
+# ---- the stored date is the extracted date ----------------------------------------------------
+
+def test_numeric_date_is_read_with_the_url_day_month_order_in_the_article():
+    # The page prints month/day/year; the URL says 1 June. The Article (what a crawl stores)
+    # must agree with the date metadata extraction chose, not flip it to 6 January.
+    head = '<meta property="article:published_time" content="06/01/2026 10:00">'
+    html = f"<html><head>{head}</head><body><h1>Council reopens the harbour</h1><p>{'Words. ' * 60}</p></body></html>"
+    article = newscrawl.extract(html, "https://news.example.com/2026/06/01/harbour")
+    assert article.date_published == "2026-06-01T10:00:00+00:00"
+    assert article.date_published_raw == "06/01/2026 10:00"
+
+
+def test_publication_date_only_in_free_text_comes_from_htmldate():
+    body = f"<h1>Council reopens the harbour</h1><div class='meta'>Stand: 03.03.2021</div><p>{'Words. ' * 60}</p>"
+    article = newscrawl.extract(f"<html><body>{body}</body></html>", "https://news.example.com/harbour")
+    assert article.date_published == "2021-03-03T00:00:00+00:00"
+    assert article.date_modified is None
+
+
+def test_htmldate_fallback_never_turns_a_modified_date_into_the_published_one():
+    head = '<meta property="article:modified_time" content="2021-12-08T10:00:00Z">'
+    body = f"<h1>Council reopens the harbour</h1><p>{'Words. ' * 60}</p><footer>Updated 2021-12-08</footer>"
+    article = newscrawl.extract(f"<html><head>{head}</head><body>{body}</body></html>",
+                                "https://news.example.com/harbour")
+    assert article.date_modified == "2021-12-08T10:00:00+00:00"
+    assert article.date_published is None

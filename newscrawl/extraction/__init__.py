@@ -38,7 +38,7 @@ def extract_document(doc: Document, rules: ExtractionRules | None = None) -> Art
 
     metadata = extract_metadata(doc, rules)
     body = extract_body(doc, rules, headline=metadata.get("headline"))
-    loader = ArticleLoader(timezone=rules.timezone if rules else None)
+    loader = ArticleLoader(timezone=rules.timezone if rules else None, url=doc.url or None)
     loader.add_value("url", doc.url or None)
     loader.add_value("canonical_url", metadata.get("canonical_url"))
     for name in ("headline", "description", "in_language", "section", "main_image"):

@@ -23,6 +23,7 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
+from htmldate import find_date
 from lxml.cssselect import CSSSelector
 
 from newscrawl.extraction.authors import dedupe_names, looks_like_name, parse_byline
@@ -435,7 +436,8 @@ class _Extractor:
         Published, first usable of: site rule > JSON-LD datePublished (article, then WebPage) >
         microdata datePublished > article:published_time and other "published" meta >
         <time> marked published > first unmarked <time> outside related lists > element
-        classed "date" (its part before any "Updated") > a short text around the byline > URL.
+        classed "date" (its part before any "Updated") > a short text around the byline >
+        htmldate's original date (headers, scripts, free text; a day only) > URL.
         Modified: the LATEST of JSON-LD dateModified, microdata, article:modified_time,
         og:updated_time and other "modified" meta (JSON-LD often repeats datePublished while
         article:modified_time has the update); else a <time> labelled "updated".
@@ -479,6 +481,8 @@ class _Extractor:
         if published and modified and parse_date(published, url) == parse_date(modified, url):
             dated_with_update = [text for text, had_update in self._date_elements() if had_update]
             published = _earlier_visible_date(published, dated_with_update, url) or published
+        if published is None:
+            published = _htmldate_published(self.tree, url, modified)
         if published is None and date_from_url(url):
             published = _url_date_text(url)
         return published, modified
@@ -970,6 +974,26 @@ def _earlier_visible_date(published: str, visible: list[str], url: str) -> str |
             continue  # e.g. 17:53 local vs 01:53Z: one instant, two zones
         return text
     return None
+
+
+def _htmldate_published(tree, url: str | None, modified: str | None) -> str | None:
+    """htmldate's original publication date (a day, "YYYY-MM-DD") for pages whose markup
+    names none we trust: it searches headers, scripts, URL and free text (htmldate copies the
+    tree before pruning it). htmldate falls back to modification dates when it finds no
+    original one, so its day is refused when it is the day of the modified date we found.
+    None when it finds nothing or fails."""
+    try:
+        found = find_date(tree, url=url or None, original_date=True, extensive_search=True)
+    except Exception:  # noqa: BLE001 - a fallback must never break extraction
+        logger.debug("htmldate failed on %s", url, exc_info=True)
+        return None
+    found_at = parse_date(found, url) if found else None
+    if found_at is None:
+        return None
+    modified_at = parse_date(modified, url) if modified else None
+    if modified_at is not None and modified_at.date() == found_at.date():
+        return None
+    return found
 
 
 def _url_date_text(url: str) -> str | None:
