@@ -175,7 +175,9 @@ def test_second_run_of_the_same_crawl_is_refused(serve, database):
 
 def test_second_run_can_wait_for_the_first(serve, tmp_path):
     database = tmp_path / "news.db"
-    server, urls = site(serve, range(1, 4), delay=0.5)
+    # Slow pages (3 pages, one at a time: ~6 s) keep the first crawl running while the second
+    # one starts up, even on a loaded machine.
+    server, urls = site(serve, range(1, 4), delay=2.0)
     thread, first = in_background(urls, database, CONCURRENT_REQUESTS="1")
     wait_for_lock(database)
     second = crawl(urls, database, RUN_LOCK_WAIT="60")
