@@ -68,13 +68,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
 
 class AlreadyStored(IgnoreRequest):
-    """An article request skipped because the database already holds that article."""
+    """An article request skipped because the database already knows the page: it holds that
+    article, or the page held no article when last fetched."""
 
 
 class IncrementalMiddleware:
     """Cron runs fetch only what is new: an article URL already in the database is skipped
     before download, unless its sitemap/feed date is newer than when we last fetched it, or it
-    was last fetched longer ago than the spider argument `recrawl_after`.
+    was last fetched longer ago than the spider argument `recrawl_after`. The same holds for
+    a URL requested as an article that held none last time (``non_article_pages``).
     Set INCREMENTAL_ENABLED=False to fetch everything again."""
 
     def __init__(self, crawler):
@@ -89,29 +91,49 @@ class IncrementalMiddleware:
     def process_request(self, request):
         # Article requests, and navigation pages too: a link that did not look like an article
         # may still lead to one we stored. Seeds, sitemaps and feeds are always read.
-        may_be_stored = request.meta.get("article_request") or request.meta.get("expect") == "navigation"
+        is_article_request = bool(request.meta.get("article_request"))
+        may_be_stored = is_article_request or request.meta.get("expect") == "navigation"
         if not may_be_stored or request.meta.get("incremental_checked"):
             return None
         request.meta["incremental_checked"] = True  # redirects and retries are not checked again
         from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
 
+        store = ArticleStore.for_crawler(self.crawler)
         try:
-            known = ArticleStore.for_crawler(self.crawler).known_article(request.url)
+            known = store.known_article(request.url)
+            not_article = store.known_non_article(request.url) if known is None and is_article_request else None
         except StoreFailed:  # already reported; the crawl is closing
             return None
-        if known is None:
-            return None
+        if known is not None:
+            if self._fetch_again(request, known.last_seen):
+                return None
+            self._count_skip(request, "already_stored")
+            raise AlreadyStored(f"already stored as article {known.id or '(in the current batch)'}")
+        if not_article is not None:
+            if self._fetch_again(request, not_article.last_checked):
+                return None
+            self._count_skip(request, "known_non_article")
+            raise AlreadyStored("fetched before and held no article")
+        return None
+
+    def _count_skip(self, request, reason: str) -> None:
+        if not request.meta.get("relisted"):  # a page listed twice is one skip
+            self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}")
+
+    def _fetch_again(self, request, last_fetched) -> bool:
+        """Has the page changed since, by its sitemap/feed date, or is a re-check due?"""
         stats = self.crawler.stats
         spider = self.crawler.spider
         source_date = from_utc_iso(request.meta.get("source_date"))
-        last_fetched = from_utc_iso(known.last_seen)
+        if hasattr(spider, "listing_date"):  # listed again since this request was made, with a newer date
+            newest = spider.listing_date(request.url)
+            source_date = max(filter(None, (source_date, newest)), default=None)
+        last_fetched = from_utc_iso(last_fetched)
         if source_date and last_fetched and source_date > last_fetched:
             stats.inc_value("newscrawl/incremental/refetch_changed")
-            return None
+            return True
         recrawl_after = getattr(getattr(spider, "params", None), "recrawl_after", None)
         if recrawl_after and last_fetched and datetime.now(timezone.utc) - last_fetched >= recrawl_after:
             stats.inc_value("newscrawl/incremental/refetch_due")
-            return None
-        stats.inc_value("newscrawl/skipped/already_stored")
-        raise AlreadyStored(f"already stored as article {known.id or '(in the current batch)'}")
-
+            return True
+        return False

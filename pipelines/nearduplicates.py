@@ -316,6 +316,20 @@ minhash_signatures = Table(
 MAX_CANDIDATES = 200
 
 
+# --- which version of a story is the original -------------------------------------------
+
+def earliest_version(members: Iterable) -> int:
+    """The id of a story group's original: the earliest published member. Members are rows
+    with ``id``, ``date_published`` and ``first_seen``; a member without a publication date
+    counts as published when we first saw it, and ties (equal dates) go to the first seen,
+    then to the lowest id. The same group gives the same root whatever order it was crawled in."""
+    def order(row):
+        published = row.date_published or row.first_seen
+        return (published, row.first_seen, row.id)
+
+    return min(members, key=order).id
+
+
 # --- the index --------------------------------------------------------------------------
 
 class NearDuplicateIndex:

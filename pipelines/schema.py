@@ -3,7 +3,8 @@
 Tables: ``articles`` (one row per story, its current version), ``article_urls``
 (other URLs at which an article's identical body was found),
 ``article_revisions`` (earlier versions of an article, kept when a re-crawl
-finds its headline, body or publication date changed), ``crawl_runs`` (one
+finds its headline, body or publication date changed), ``non_article_pages``
+(pages requested as articles that held none), ``crawl_runs`` (one
 row per crawl: arguments, times, status, counts) and ``crawl_locks`` (the
 run lock: one row per running crawl, so that two runs of the same crawl cannot
 overlap). ``metadata.create_all`` creates whatever is missing; it never alters
@@ -229,6 +230,22 @@ crawl_locks = Table(
     Column("hostname", Text, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("heartbeat", UtcDateTime, nullable=False),
+)
+
+# Pages requested as articles (listed in a sitemap or feed, or linked like one) that were
+# fetched and held no article: remembered so that cron runs do not fetch them again unless
+# their sitemap/feed date says they changed (newscrawl.middlewares.IncrementalMiddleware).
+non_article_pages = Table(
+    "non_article_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    # Why it is not an article (the extraction problem, or "navigation page").
+    Column("reason", Text),
+    # The sitemap <lastmod> or feed date it was listed with when last fetched, if any.
+    Column("source_date", UtcDateTime),
+    Column("first_seen", UtcDateTime, nullable=False),
+    Column("last_checked", UtcDateTime, nullable=False),
 )
 
 # The version of an article that a revision keeps (besides the times).

@@ -19,11 +19,13 @@ other's half-written batches. The lock is released by the last ``release()``.
 
 ``known_article(url)`` answers "is this URL stored already?" from the
 indexes (and the unflushed batch), for a downloader middleware that skips
-stored articles before download.
+stored articles before download; ``known_non_article(url)`` the same for
+pages requested as articles that held none (``non_article_pages``, written
+from the ``newscrawl.signals.page_not_article`` signal).
 
 Near-duplicates: a decision with outcome ``near_duplicate`` (``Decision.duplicate_of``
-set) is stored as a new row whose ``duplicate_of`` is the earliest version of
-the story; callables registered with ``add_insert_hook`` see every new row's
+set) is stored as a new row in its story's group: every member's
+``duplicate_of`` points at the earliest published version; callables registered with ``add_insert_hook`` see every new row's
 id (and ``Decision.fingerprint``) inside the flush transaction, e.g. to add it
 to a near-duplicate index.
 
@@ -50,8 +52,9 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from newscrawl.signals import page_not_article
 from newscrawl.urls import canonicalize_url
-import pipelines.nearduplicates  # noqa: F401  (registers its tables before create_all)
+from pipelines.nearduplicates import earliest_version  # (and registers its tables before create_all)
 from pipelines import dialects
 from pipelines.database import DatabaseError, database_url, describe_error, mask_url, open_engine
 from pipelines.runs import LockSettingError, LockSettings, RunLock, lock_settings, run_lock_key
@@ -63,6 +66,7 @@ from pipelines.schema import (
     article_urls,
     articles,
     metadata,
+    non_article_pages,
 )
 
 if TYPE_CHECKING:
@@ -80,6 +84,8 @@ FATAL_STAT = "newscrawl/fatal"
 LOCKED_FATAL = "another run is active"
 UNSAVED_STAT = "newscrawl/articles/unsaved"
 REVISIONS_STAT = "newscrawl/articles/revisions"
+# A near-copy older than its group's root became the root (the group was re-pointed).
+REROOTED_STAT = "newscrawl/articles/near_duplicate_groups_rerooted"
 
 # Outcomes of deduplication; each is counted as newscrawl/articles/<outcome>.
 NEW, UPDATED, UNCHANGED, DUPLICATE = "new", "updated", "unchanged", "duplicate"
@@ -120,8 +126,8 @@ class Decision:
     # accepted in this run, whose id may not be known yet.
     article_id: int | None = None
     run_key: bytes | None = None
-    # NEAR_DUPLICATE only: the original (database id or run key digest); the
-    # new row's duplicate_of becomes the original's own duplicate_of if it has one.
+    # NEAR_DUPLICATE only: a member of the story's group (database id or run key
+    # digest); the new row joins that group, rooted at its earliest published member.
     duplicate_of: int | bytes | None = None
     # Anything the insert hooks need for a new row (a near-duplicate fingerprint).
     fingerprint: Any = None
@@ -150,6 +156,14 @@ class KnownArticle:
     last_seen: datetime
     date_modified: datetime | None
     date_published: datetime | None
+
+
+@dataclass(frozen=True)
+class KnownNonArticle:
+    """What ``ArticleStore.known_non_article`` knows about a page that held no article."""
+
+    last_checked: datetime
+    source_date: datetime | None
 
 
 # Hook called in the flush transaction with the rows just inserted:
@@ -226,6 +240,7 @@ class ArticleStore:
         self._updated_rows: dict[int, dict] = {}  # article id -> content columns + last_seen
         self._seen: dict[int, datetime] = {}  # article id -> last_seen
         self._aliases: dict[str, tuple[int | bytes, datetime]] = {}  # duplicate url key -> (original, first_seen)
+        self._non_articles: dict[str, dict] = {}  # url -> non_article_pages row
 
     # -- creation and lifecycle ------------------------------------------------
 
@@ -243,6 +258,7 @@ class ArticleStore:
             store = cls(crawler, database_url(crawler.settings), batch_size, locking)
             crawler.signals.connect(store._forget_item, signal=signals.item_dropped)
             crawler.signals.connect(store._forget_item, signal=signals.item_error)
+            crawler.signals.connect(store.remember_non_article, signal=page_not_article)
             _stores[crawler] = store
         return store
 
@@ -441,6 +457,17 @@ class ArticleStore:
             last_seen = self._seen[row.id]
         return KnownArticle(row.id, last_seen, date_modified, date_published)
 
+    def known_non_article(self, url: str) -> KnownNonArticle | None:
+        """Was *url* fetched before and found to hold no article? (one indexed lookup)"""
+        pending = self._non_articles.get(url)
+        if pending is not None:
+            return KnownNonArticle(pending["last_checked"], pending["source_date"])
+        row = self._query_one(
+            select(non_article_pages.c.last_checked, non_article_pages.c.source_date)
+            .where(non_article_pages.c.url == url)
+        )
+        return None if row is None else KnownNonArticle(row.last_checked, row.source_date)
+
     def _pending_known(self, url: str, key: str) -> KnownArticle | None:
         new_key = self._new_key_by_url.get(url)
         if new_key is None and digest(key) in self._new_rows:
@@ -498,7 +525,19 @@ class ArticleStore:
 
     @property
     def pending_count(self) -> int:
-        return len(self._new_rows) + len(self._updated_rows) + len(self._seen) + len(self._aliases)
+        return (len(self._new_rows) + len(self._updated_rows) + len(self._seen) + len(self._aliases)
+                + len(self._non_articles))
+
+    def remember_non_article(self, url: str, reason: str | None = None, source_date: datetime | None = None,
+                             **_kwargs: Any) -> None:
+        """Signal handler (``page_not_article``): queue *url* as a page without an article."""
+        if self.engine is None or self.failed or not url:
+            return
+        now = utc_now()
+        self._non_articles[url] = {"url": url, "reason": reason, "source_date": source_date,
+                                   "first_seen": now, "last_checked": now}
+        if self.pending_count >= self.batch_size:
+            self.flush()
 
     def stage(self, decision: Decision, row: dict) -> str:
         """Queue the write for one item; flush when the batch is full.
@@ -594,6 +633,7 @@ class ArticleStore:
                 self._update_changed(conn)
                 self._update_seen(conn)
                 self._insert_aliases(conn, new_ids)
+                self._write_non_articles(conn)
         except SQLAlchemyError as exc:
             self._fail(
                 "Cannot write to the database", describe_error(exc), "database_write_failed",
@@ -626,23 +666,32 @@ class ArticleStore:
         return new_ids
 
     def _link_near_duplicates(self, conn: Connection, new_ids: dict[bytes, int]) -> None:
-        """duplicate_of of new near-copies: the original's own duplicate_of, else the original."""
-        params = []
+        """Join each new near-copy to its original's group, whose root (duplicate_of NULL,
+        every other member pointing at it) is the earliest *published* member
+        (``pipelines.nearduplicates.earliest_version``), whatever order the crawl met them in:
+        a copy that turns out to be older than the group's root becomes the new root, and the
+        whole group is re-pointed in this transaction."""
         for key, original in self._new_links.items():
             original_id = new_ids.get(original) if isinstance(original, bytes) else original
             article_id = new_ids.get(key)
             if original_id is None or article_id is None or original_id == article_id:
                 continue
-            params.append({"b_id": article_id, "b_original": original_id})
-        if not params:
-            return
-        original = articles.alias("original")
-        root = (
-            select(func.coalesce(original.c.duplicate_of, original.c.id))
-            .where(original.c.id == bindparam("b_original", type_=Integer))
-            .scalar_subquery()
-        )
-        conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(duplicate_of=root), params)
+            root_id = conn.execute(
+                select(func.coalesce(articles.c.duplicate_of, articles.c.id)).where(articles.c.id == original_id)
+            ).scalar()
+            if root_id is None or root_id == article_id:
+                continue
+            group = conn.execute(
+                select(articles.c.id, articles.c.date_published, articles.c.first_seen).where(
+                    or_(articles.c.id.in_((root_id, article_id)), articles.c.duplicate_of == root_id)
+                )
+            ).all()
+            root = earliest_version(group)
+            members = [row.id for row in group if row.id != root]
+            conn.execute(update(articles).where(articles.c.id.in_(members)).values(duplicate_of=root))
+            if root != root_id:
+                conn.execute(update(articles).where(articles.c.id == root).values(duplicate_of=None))
+                self.stats.inc_value(REROOTED_STAT)
 
     def _call_insert_hooks(self, conn: Connection, new_ids: dict[bytes, int]) -> None:
         if not self._insert_hooks or not new_ids:
@@ -719,6 +768,16 @@ class ArticleStore:
         if rows:
             conn.execute(dialects.insert_ignoring_conflicts(conn.engine, article_urls, "url"), rows)
 
+    def _write_non_articles(self, conn: Connection) -> None:
+        """Upsert the pages found to hold no article; forget those that now hold one."""
+        if self._non_articles:
+            statement = dialects.upsert(conn.engine, non_article_pages, "url",
+                                        update_columns=("reason", "source_date", "last_checked"))
+            conn.execute(statement, list(self._non_articles.values()))
+        stored = [url for url in self._new_key_by_url if url not in self._non_articles]
+        for start in range(0, len(stored), _IN_CHUNK):
+            conn.execute(non_article_pages.delete().where(non_article_pages.c.url.in_(stored[start:start + _IN_CHUNK])))
+
     def _discard_batch(self) -> None:
         unsaved = len(self._new_rows) + len(self._updated_rows)
         if unsaved:
@@ -733,6 +792,7 @@ class ArticleStore:
         self._updated_rows.clear()
         self._seen.clear()
         self._aliases.clear()
+        self._non_articles.clear()
 
     # -- failure ---------------------------------------------------------------------
 

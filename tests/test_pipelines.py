@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -586,3 +588,52 @@ def test_concurrent_writers_lose_and_duplicate_nothing(db):
     if db.startswith("sqlite"):  # readers never wait for the writer; writers wait for each other
         with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+# -- syndicated copies point at the earliest published version -------------------------------------
+
+
+def _story_group():
+    """An original wire story and two syndicated copies published 3 and 5 hours later."""
+    from tests.two_sites import original_stories, prose, syndicate
+
+    story = original_stories(1)[0]
+    versions = {"original": story}
+    for n, (name, hours) in enumerate((("copy_3h", 3), ("copy_5h", 5)), start=1):
+        copy = syndicate(story, prose(6000 + n, 1)[0], seed=n)
+        versions[name] = replace(copy, slug=f"{name}-{copy.slug}",
+                                 published=story.published + timedelta(hours=hours))
+    return {
+        name: article(f"https://{name}.example/{v.slug}", "\n".join(v.paragraphs), headline=v.headline,
+                      date_published=v.published.isoformat())
+        for name, v in versions.items()
+    }
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(("original", "copy_3h", "copy_5h"))))
+@pytest.mark.parametrize("how", ["one batch", "one run, batches of 1", "three runs"])
+def test_copies_point_at_the_earliest_published_version_in_any_order(db, order, how):
+    items = _story_group()
+    if how == "three runs":
+        for name in order:
+            Run(db).crawl(items[name])
+    else:
+        Run(db, DATABASE_BATCH_SIZE=1 if "1" in how else 100).crawl(*(items[name] for name in order))
+    rows = {row["url"].split("/")[2].split(".")[0]: row for row in read(db)}
+    assert set(rows) == {"original", "copy_3h", "copy_5h"}
+    assert rows["original"]["duplicate_of"] is None
+    assert rows["copy_3h"]["duplicate_of"] == rows["original"]["id"]
+    assert rows["copy_5h"]["duplicate_of"] == rows["original"]["id"]
+
+
+def test_members_without_a_date_count_as_published_when_first_seen(db):
+    """Undated members are ordered by first_seen: an undated copy seen first stays the root
+    only until a member dated before that arrives."""
+    items = _story_group()
+    dated = items["copy_3h"]
+    undated = article(dated.url, dated.article_body, headline=dated.headline)
+    Run(db).crawl(undated)  # first seen now, long after the wire story's date
+    Run(db).crawl(items["copy_5h"])  # dated 2021: earlier than the undated copy's first sight
+    rows = {row["url"].split("/")[2].split(".")[0]: row for row in read(db)}
+    assert rows["copy_5h"]["duplicate_of"] is None
+    assert rows["copy_3h"]["duplicate_of"] == rows["copy_5h"]["id"]

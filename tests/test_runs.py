@@ -147,7 +147,9 @@ def test_failed_run_is_recorded_as_failed(serve, tmp_path):
 
 
 def test_second_run_of_the_same_crawl_is_refused(serve, database):
-    server, urls = site(serve, range(1, 7), delay=0.5)
+    # Slow pages (6 pages, one at a time: ~9 s) keep the first crawl running while the second
+    # one starts up, even on a loaded machine.
+    server, urls = site(serve, range(1, 7), delay=1.5)
     thread, first = in_background(urls, database, CONCURRENT_REQUESTS="1")
     holder = wait_for_lock(database)
     requests_before = len(server.requests)

@@ -27,6 +27,7 @@ from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
+from newscrawl.signals import page_not_article
 from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
@@ -63,6 +64,9 @@ class NewsSpiderBase(scrapy.Spider):
         self._articles_requested = 0
         self._articles_yielded = 0
         self._navigation_pages = 0
+        # URL -> the newest sitemap/feed date it was requested with in this run.
+        self._listing_dates: dict[str, datetime | None] = {}
+        self._skipped_as_known: set[str] = set()  # article URLs the incremental check skipped
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -146,19 +150,25 @@ class NewsSpiderBase(scrapy.Spider):
                 if sitemap.kind == "sitemapindex":
                     yield self._request(entry.url, "sitemap")
                 else:
-                    yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod)
+                    # A news sitemap entry is an article by definition; a plain one if its URL looks like one.
+                    listed = entry.news_date is not None or entry.title is not None or self.is_article_url(entry.url)
+                    yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod,
+                                                   listed=listed)
             return True
         entries = parse_feed(response.body, response.url)
         if entries is not None:
             stats.inc_value("newscrawl/discovery/feed")
             for entry in entries:
-                yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date)
+                yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date, listed=True)
             return True
         return False
 
-    def follow_article(self, url: str, published: datetime | None, source: str, modified: datetime | None = None):
+    def follow_article(self, url: str, published: datetime | None, source: str, modified: datetime | None = None,
+                       listed: bool = False):
         """Request an article page found in a sitemap, feed or page. `published` applies the
-        since/until window before download; `modified` lets a stored article be fetched again."""
+        since/until window before download; `modified` lets a stored article be fetched again;
+        `listed`: a sitemap or feed lists it as an article, so its page is stored whenever it
+        yields a headline and an article-length body (see `is_article_page`)."""
         stats = self.crawler.stats
         if not self.is_allowed(url) or self.is_denied(url):
             stats.inc_value(f"newscrawl/discovery/{source}_links_skipped")
@@ -170,7 +180,30 @@ class NewsSpiderBase(scrapy.Spider):
             stats.inc_value("newscrawl/skipped/max_articles")
             return
         stats.inc_value(f"newscrawl/discovery/{source}_links")
-        yield self._request(url, "article", source_date=modified.isoformat() if modified else None)
+        key = request_url(url)
+        if key in self._listing_dates:
+            # Listed again (a sitemap and a news sitemap): keep the newest date for the
+            # incremental check; ask again only if an older listing was skipped as known.
+            previous = self._listing_dates[key]
+            if modified is not None and (previous is None or modified > previous):
+                self._listing_dates[key] = modified
+                if key in self._skipped_as_known:
+                    self._skipped_as_known.discard(key)
+                    request = self._article_request(url, modified, listed)
+                    request.meta["relisted"] = True  # its page is counted once, if skipped again
+                    yield request.replace(dont_filter=True)
+            return
+        self._listing_dates[key] = modified
+        yield self._article_request(url, modified, listed)
+
+    def _article_request(self, url: str, modified: datetime | None, listed: bool) -> Request:
+        meta = {"listed_as_article": True} if listed else {}
+        return self._request(url, "article", source_date=modified.isoformat() if modified else None, **meta)
+
+    def listing_date(self, url: str) -> datetime | None:
+        """The newest sitemap/feed date *url* was listed with in this run (the incremental
+        middleware compares it with when we last fetched the page)."""
+        return self._listing_dates.get(url)
 
     def parse_page(self, response: Response):
         stats = self.crawler.stats
@@ -188,14 +221,17 @@ class NewsSpiderBase(scrapy.Spider):
                              "fetching it again in the browser", response.url)
             yield response.request.replace(dont_filter=True, meta={**response.meta, **browser_meta()})
             return
-        if self.is_article_page(response.url, doc.tree, article, expect):
+        listed = bool(response.meta.get("listed_as_article"))
+        if self.is_article_page(response.url, doc.tree, article, listed):
             stats.inc_value("newscrawl/pages/article")
             yield from self.emit_article(response, article)
             return
         stats.inc_value("newscrawl/pages/navigation")
         if expect == "article":
-            self.logger.info("No article found at %s (%s)", response.url,
-                             article.extraction_problem or "looks like a navigation page")
+            reason = article.extraction_problem or (
+                "too short for an article" if listed else "looks like a navigation page")
+            self.logger.info("No article found at %s (%s)", response.url, reason)
+            self.remember_not_article(response, reason)
         yield from self.follow_links(response, doc.tree)
 
     def should_retry_in_browser(self, response: Response, doc, article) -> bool:
@@ -206,14 +242,28 @@ class NewsSpiderBase(scrapy.Spider):
             and looks_like_app_shell(doc)
         )
 
-    def is_article_page(self, url: str, tree, article, expect: str) -> bool:
+    def is_article_page(self, url: str, tree, article, listed: bool = False) -> bool:
+        """A page with a headline and a body is an article when a sitemap or feed lists it and
+        the body is article-length; for pages reached through links, the page-kind
+        heuristics (JSON-LD @type, og:type, link density) decide, else length and URL."""
         if not article.article_body or not article.headline:
             return False
+        if listed:
+            return len(article.article_body.split()) >= MIN_ARTICLE_WORDS
         kind = page_kind(tree, article.article_body)
         if kind is not None:
             return kind == "article"
         words = len(article.article_body.split())
         return words >= MIN_ARTICLE_WORDS and self.is_article_url(url)
+
+    def remember_not_article(self, response: Response, reason: str) -> None:
+        """Tell the store (signal page_not_article) so that cron runs skip the page until its
+        sitemap or feed date moves on. Keyed by the URL as requested, before any redirect."""
+        requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
+        self.crawler.signals.send_catch_log(
+            page_not_article, url=requested, reason=reason,
+            source_date=from_utc_iso(response.meta.get("source_date")),
+        )
 
     def emit_article(self, response: Response, article):
         if self.params.max_articles and self._articles_yielded >= self.params.max_articles:
@@ -292,7 +342,9 @@ class NewsSpiderBase(scrapy.Spider):
         request = failure.request
         stats = self.crawler.stats
         if failure.check(AlreadyStored):
-            return  # counted by the middleware as newscrawl/skipped/already_stored
+            # Counted by the middleware (newscrawl/skipped/already_stored or known_non_article).
+            self._skipped_as_known.add(request.url)
+            return
         kind = _error_kind(failure)
         if kind == "robots_forbidden":
             stats.inc_value("newscrawl/skipped/robots_forbidden")
