@@ -20,8 +20,7 @@ found by comparing *bodies* as sets of word 5-grams ("shingles"):
   ``score = |A ∩ B| / min(|A|, |B|)``, the share of the shorter text found in
   the longer. A copy that ADDS paragraphs scores like one that doesn't.
 
-Everything lives in two tables on ``pipelines.schema.metadata`` (created by
-``metadata.create_all``): ``minhash_bands`` (band, hash, article_id; indexed on
+Everything lives in two tables of ``pipelines.schema``: ``minhash_bands`` (band, hash, article_id; indexed on
 (hash, band, article_id)) and ``minhash_signatures`` (article_id, shingle count, sample).
 No index state is held in process memory, so it survives restarts and is
 shared by several worker processes. Per article: 64 band rows + one ~1 KB sample.
@@ -58,23 +57,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Engine,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    PrimaryKeyConstraint,
-    Table,
-    bindparam,
-    delete,
-    insert,
-    select,
-)
+from sqlalchemy import Engine, bindparam, delete, insert, select
 
-from pipelines.schema import articles, metadata
+from pipelines.schema import articles, metadata, minhash_bands, minhash_signatures
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -273,44 +258,6 @@ def fingerprint(text: str) -> Fingerprint:
     values = shingle_array(text)
     return Fingerprint(values, band_hashes(signature(values)) if len(values) else [])
 
-
-# --- tables -----------------------------------------------------------------------------
-
-# One row per LSH band of an indexed article: the lookup table.
-minhash_bands = Table(
-    "minhash_bands",
-    metadata,
-    Column("band", Integer, nullable=False),
-    Column("hash", BigInteger, nullable=False),  # signed 64-bit
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    # Also serves "delete this article's bands".
-    PrimaryKeyConstraint("article_id", "band"),
-    # The lookup. The band number is hashed into ``hash`` (band_hashes), so the
-    # hash alone is the key and one "hash IN (64 values)" is one index scan
-    # (PostgreSQL: = ANY(array)); leading with band would need 64 OR'ed probes,
-    # measured 2x slower. Covering (band, article_id included): no table reads.
-    Index("ix_minhash_bands_hash", "hash", "band", "article_id"),
-)
-
-# One row per indexed article: what candidate verification reads.
-minhash_signatures = Table(
-    "minhash_signatures",
-    metadata,
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("num_shingles", Integer, nullable=False),
-    # Little-endian uint64 shingle hashes (see sample()), sorted.
-    Column("sample", LargeBinary, nullable=False),
-)
 
 # Candidates verified per lookup (the most band hits first); copies share many bands.
 MAX_CANDIDATES = 200

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,8 +53,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl.signals import page_not_article
 from newscrawl.urls import canonicalize_url
-from pipelines.nearduplicates import earliest_version  # (and registers its tables before create_all)
-from pipelines import dialects
+from pipelines.nearduplicates import earliest_version
+from pipelines import dialects, migrate
 from pipelines.database import DatabaseError, database_url, describe_error, mask_url, open_engine
 from pipelines.runs import LockSettingError, LockSettings, RunLock, lock_settings, run_lock_key
 from pipelines.schema import (
@@ -65,7 +64,6 @@ from pipelines.schema import (
     article_revisions,
     article_urls,
     articles,
-    metadata,
     non_article_pages,
 )
 
@@ -267,8 +265,8 @@ class ArticleStore:
         return self.failure is not None
 
     def open(self, user: object = None) -> bool:
-        """Connect, create the schema, check that writing works and take the
-        run lock. Idempotent.
+        """Connect, create the schema or check that it is current (pipelines.migrate),
+        check that writing works and take the run lock. Idempotent.
 
         *user* (the pipeline or extension) registers until ``release(user)``;
         the engine and the lock stay until the last user is released. Returns
@@ -283,13 +281,19 @@ class ArticleStore:
         try:
             engine = open_engine(self.url)
             try:
-                _create_schema(engine)
+                migrate.prepare(engine)
                 _check_writable(engine)
             except SQLAlchemyError as exc:
                 engine.dispose()
                 raise DatabaseError(describe_error(exc)) from None
+            except migrate.SchemaOutdated:
+                engine.dispose()
+                raise
         except DatabaseError as exc:
             self._fail("Cannot open the database", str(exc), "database_open_failed", close_spider=False)
+            return False
+        except migrate.SchemaOutdated as exc:
+            self._fail("Cannot use the database", str(exc), "database_schema_outdated", close_spider=False)
             return False
         self.engine = engine
         if not self._take_lock():
@@ -847,19 +851,6 @@ def _batch_size(crawler: Crawler) -> int:
         crawler.stats.set_value(FATAL_STAT, f"invalid setting {BATCH_SIZE_SETTING}")
         raise SettingsError(f"{BATCH_SIZE_SETTING} must be a positive integer, got {value!r}")
     return batch_size
-
-
-def _create_schema(engine: Engine, attempts: int = 3) -> None:
-    """metadata.create_all, retried: two crawls starting at once on a new
-    database can both find a table missing and race to create it."""
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine)
-            return
-        except SQLAlchemyError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
 
 
 def _check_writable(engine: Engine) -> None:

@@ -79,10 +79,11 @@ from sqlalchemy.engine import make_url
 
 from newscrawl.items import Article
 from newscrawl.urls import article_url_key
+from pipelines import migrate
 from pipelines import nearduplicates as nd
 from pipelines.database import open_engine
 from pipelines.dedup import NearDuplicateCheck, classify, content_hash
-from pipelines.schema import article_urls, articles, metadata
+from pipelines.schema import article_urls, articles
 from pipelines.storage import article_row
 from pipelines.store import DUPLICATE, NEAR_DUPLICATE, NEW, UNCHANGED, ArticleStore
 
@@ -227,8 +228,8 @@ def seed(url: str, n: int, corpus: Corpus) -> dict:
     engine = open_engine(url)
     postgres = engine.dialect.name == "postgresql"
     lookup_index = next(ix for ix in nd.minhash_bands.indexes if ix.name == "ix_minhash_bands_hash")
+    migrate.prepare(engine)  # the schema, stamped, as a crawl creates it
     with engine.begin() as conn:
-        metadata.create_all(conn)
         lookup_index.drop(conn)  # rebuilt after the bulk insert (same definition)
     band_sql = "INSERT INTO minhash_bands (band, hash, article_id) VALUES (?, ?, ?)"
     sig_sql = "INSERT INTO minhash_signatures (article_id, num_shingles, sample) VALUES (?, ?, ?)"

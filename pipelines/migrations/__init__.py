@@ -1,0 +1,1 @@
+"""Alembic migration scripts of the newscrawl schema (see pipelines.migrate)."""
