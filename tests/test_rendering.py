@@ -394,6 +394,8 @@ def test_render_auto_renders_only_the_app_shell(serve, tmp_path):
     assert server.count("/news/2024/05/14/harbour-reopens") == 1
     assert stats["playwright/request_count/navigation"] == 1
     assert stats["playwright/page_count"] == 1
+    # The browser request carries only our own meta, not the first download's (MetaCopyDetection).
+    assert "internal meta keys" not in result.log
 
 
 @needs_browser

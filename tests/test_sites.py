@@ -387,6 +387,20 @@ def test_bad_regex_is_refused_naming_site_and_field(tmp_path, field, text):
         pytest.fail("a bad regex was accepted")
 
 
+@pytest.mark.parametrize("field,text", [
+    ("extraction.body_selector", "[extraction]\nbody_selector = 'div[itemprop=articleBody'\n"),
+    ("extraction.date_selector", "[extraction]\ndate_selector = 'time::attr(datetime)'\n"),
+    ("extraction.author_selector", "[extraction]\nauthor_selector = '.byline >> a'\n"),
+    ("extraction.strip_selectors", "[extraction]\nstrip_selectors = ['figcaption', 'div[[x']\n"),
+])
+def test_bad_css_selector_is_refused_naming_site_and_field(tmp_path, field, text):
+    path = _write(tmp_path, "badcss", GOOD.format(name="badcss") + text)
+    with pytest.raises(SiteError) as caught:
+        load_site(path)
+    message = str(caught.value)
+    assert "'badcss'" in message and f"field {field}" in message and "invalid CSS selector" in message, message
+
+
 def test_broken_toml_is_refused_naming_the_file(tmp_path):
     path = _write(tmp_path, "broken", GOOD.format(name="broken") + "seeds = [\n")
     with pytest.raises(SiteError, match="broken.toml"):

@@ -40,6 +40,9 @@ MAX_PAGINATION = 20
 _XML_STARTS = (b"\x1f\x8b", b"<?xml", b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf")
 # Pages whose body has fewer words than this are not stored as articles unless they declare it.
 MIN_ARTICLE_WORDS = 80
+# The request meta this spider sets itself: the only keys a re-request (in the browser) carries
+# over. Scrapy's own (download_latency, retry_times, redirect_urls...) belong to one download.
+OWN_META_KEYS = ("expect", "depth_from_seed", "page_no", "article_request", "source_date", "incremental_checked")
 
 
 class NewsSpiderBase(scrapy.Spider):
@@ -186,7 +189,8 @@ class NewsSpiderBase(scrapy.Spider):
             stats.inc_value("newscrawl/rendering/retried_in_browser")
             self.logger.info("No article in the static HTML of %s, which looks like an app shell: "
                              "fetching it again in the browser", response.url)
-            yield response.request.replace(dont_filter=True, meta={**response.meta, **browser_meta()})
+            own = {key: response.meta[key] for key in OWN_META_KEYS if key in response.meta}
+            yield response.request.replace(dont_filter=True, meta={**own, **browser_meta()})
             return
         if self.is_article_page(response.url, doc.tree, article, expect):
             stats.inc_value("newscrawl/pages/article")
