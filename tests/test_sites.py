@@ -340,7 +340,7 @@ def _write(tmp_path: Path, file_stem: str, text: str) -> Path:
 
 def test_a_good_entry_loads(tmp_path):
     spec = load_site(_write(tmp_path, "example", GOOD.format(name="example")))
-    assert spec.name == "example" and spec.render == "never"
+    assert spec.name == "example" and spec.render == "auto"
 
 
 @pytest.mark.parametrize("file_stem,text,words", [

@@ -101,7 +101,8 @@ class SiteSpec(BaseModel):
     seeds: list[str] = Field(min_length=1)
     article_patterns: list[str] = []  # regexes on the URL path (+query); empty: general heuristics
     deny_patterns: list[str] = []  # video, live blogs, galleries, tags, authors, podcasts...
-    render: Literal["never", "always", "auto"] = "never"
+    # auto: the browser only for pages whose HTML is an empty app shell; never: no browser at all.
+    render: Literal["never", "always", "auto"] = "auto"
     extraction: ExtractionOverrides = ExtractionOverrides()
 
     @field_validator("article_patterns", "deny_patterns")

@@ -27,7 +27,7 @@ from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
-from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render
+from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render, missing_browser
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
 
@@ -40,6 +40,8 @@ MAX_PAGINATION = 20
 _XML_STARTS = (b"\x1f\x8b", b"<?xml", b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf")
 # Pages whose body has fewer words than this are not stored as articles unless they declare it.
 MIN_ARTICLE_WORDS = 80
+# Pages that needed a browser none was installed for: at most this many are named in the warning.
+MAX_NAMED_UNRENDERED = 20
 # The request meta this spider sets itself: the only keys a re-request (in the browser) carries
 # over. Scrapy's own (download_latency, retry_times, redirect_urls...) belong to one download.
 OWN_META_KEYS = ("expect", "depth_from_seed", "page_no", "article_request", "source_date", "incremental_checked")
@@ -54,7 +56,8 @@ class NewsSpiderBase(scrapy.Spider):
     article_patterns: tuple[re.Pattern, ...] = ()
     deny_patterns: tuple[re.Pattern, ...] = ()
     extraction_rules: ExtractionRules | None = None
-    render_mode: str = "never"  # never, always or auto: which pages go through the browser
+    render_mode: str = "auto"  # never, always or auto: which pages go through the browser
+    browser_missing: str | None = None  # the browser executable, when render=auto and it is not installed
 
     def __init__(self, *args, **kwargs):
         self.params = self.validate_arguments(kwargs)
@@ -66,6 +69,7 @@ class NewsSpiderBase(scrapy.Spider):
         self._articles_requested = 0
         self._articles_yielded = 0
         self._navigation_pages = 0
+        self._unrendered: list[str] = []  # app shells that needed the missing browser
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -74,7 +78,9 @@ class NewsSpiderBase(scrapy.Spider):
         if not crawler.settings.frozen and not crawler.settings.get("USER_AGENT"):
             contact = crawler.settings.get("NEWSCRAWL_CONTACT_URL")
             crawler.settings.set("USER_AGENT", f"newscrawl/{__version__} (+{contact})", priority="spider")
-        if spider.render_mode == "never" and not crawler.settings.frozen:
+        if spider.render_mode == "auto":
+            spider.browser_missing = missing_browser(crawler.settings)
+        if (spider.render_mode == "never" or spider.browser_missing) and not crawler.settings.frozen:
             # No page goes to the browser: keep Scrapy's own download handlers, so the crawl
             # does not start Playwright drivers it never uses.
             handlers = crawler.settings.getdict("DOWNLOAD_HANDLERS")
@@ -203,12 +209,27 @@ class NewsSpiderBase(scrapy.Spider):
         yield from self.follow_links(response, doc.tree)
 
     def should_retry_in_browser(self, response: Response, doc, article) -> bool:
-        return (
+        needs_browser = (
             self.render_mode == "auto"
             and not response.meta.get("playwright")
             and not article.article_body
             and looks_like_app_shell(doc)
         )
+        if needs_browser and self.browser_missing:
+            self.crawler.stats.inc_value("newscrawl/rendering/unavailable")
+            self._unrendered.append(response.url)
+            return False  # handled as the static page it is; named once at close
+        return needs_browser
+
+    def closed(self, reason):
+        if self._unrendered:
+            named = ", ".join(self._unrendered[:MAX_NAMED_UNRENDERED])
+            more = len(self._unrendered) - MAX_NAMED_UNRENDERED
+            self.logger.warning(
+                "%d page(s) needed a browser (their HTML is an app shell without the article) and were not "
+                "rendered: no browser at %s (PLAYWRIGHT_LAUNCH_OPTIONS executable_path). Install Chromium "
+                "(apt-get install -y chromium) or point the setting at it. Pages: %s%s",
+                len(self._unrendered), self.browser_missing, named, f" and {more} more" if more > 0 else "")
 
     def is_article_page(self, url: str, tree, article, expect: str) -> bool:
         if not article.article_body or not article.headline:
