@@ -69,7 +69,7 @@ class NewsSpiderBase(scrapy.Spider):
         self._articles_requested = 0
         self._articles_yielded = 0
         self._navigation_pages = 0
-        self._unrendered: list[str] = []  # app shells that needed the missing browser
+        self._unrendered: list[str] = []  # the first app shells that needed the missing browser
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -217,19 +217,20 @@ class NewsSpiderBase(scrapy.Spider):
         )
         if needs_browser and self.browser_missing:
             self.crawler.stats.inc_value("newscrawl/rendering/unavailable")
-            self._unrendered.append(response.url)
+            if len(self._unrendered) < MAX_NAMED_UNRENDERED:
+                self._unrendered.append(response.url)
             return False  # handled as the static page it is; named once at close
         return needs_browser
 
     def closed(self, reason):
         if self._unrendered:
-            named = ", ".join(self._unrendered[:MAX_NAMED_UNRENDERED])
-            more = len(self._unrendered) - MAX_NAMED_UNRENDERED
+            count = self.crawler.stats.get_value("newscrawl/rendering/unavailable", 0)
+            named, more = ", ".join(self._unrendered), count - len(self._unrendered)
             self.logger.warning(
                 "%d page(s) needed a browser (their HTML is an app shell without the article) and were not "
                 "rendered: no browser at %s (PLAYWRIGHT_LAUNCH_OPTIONS executable_path). Install Chromium "
                 "(apt-get install -y chromium) or point the setting at it. Pages: %s%s",
-                len(self._unrendered), self.browser_missing, named, f" and {more} more" if more > 0 else "")
+                count, self.browser_missing, named, f" and {more} more" if more > 0 else "")
 
     def is_article_page(self, url: str, tree, article, expect: str) -> bool:
         if not article.article_body or not article.headline:
