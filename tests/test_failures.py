@@ -136,6 +136,7 @@ def test_timeouts_are_retried_with_exponential_backoff(serve, tmp_path):
     first_gap, second_gap = times[1] - times[0], times[2] - times[1]
     assert first_gap >= 1.0 + 0.4 and second_gap >= 2.0 + 0.4, (first_gap, second_gap)
     assert result.stats["newscrawl/retry/after_download_error"] == 2
+    assert result.stats["newscrawl/errors/timeout"] == 1  # counted by kind once retries gave up
     assert result.returncode == 1  # its only article request failed
 
 
@@ -145,15 +146,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_refused_connections_are_retried_with_exponential_backoff(tmp_path):
-    url = f"http://127.0.0.1:{free_port()}/world/a-server-that-is-down/"  # nothing listens there
+@pytest.mark.parametrize("kind", ["connection_refused", "dns"])
+def test_refused_connections_and_dns_failures_are_retried_with_exponential_backoff(tmp_path, kind):
+    # Nothing listens on a free port; .invalid never resolves (RFC 6761).
+    host = f"127.0.0.1:{free_port()}" if kind == "connection_refused" else "no-such-host.invalid"
+    url = f"http://{host}/world/a-server-that-is-down/"
     result = run_crawl("news", urls=url, database=tmp_path / "news.db",
                        settings={"RETRY_TIMES": "2", "RETRY_BACKOFF_BASE": "0.5", "ROBOTSTXT_OBEY": "0",
                                  "LOG_LEVEL": "DEBUG"})
     schedule = re.findall(r"Retrying " + re.escape(url) + r" in ([\d.]+) s", result.log)
     assert schedule == ["0.5", "1.0"], result.log[-3000:]
     assert result.stats["newscrawl/retry/waited_seconds"] == 1.5
-    assert result.stats["newscrawl/errors/article_requests"] == 1
+    assert result.stats["newscrawl/errors/article_requests"] == result.stats[f"newscrawl/errors/{kind}"] == 1
     assert result.returncode == 1
 
 

@@ -15,7 +15,8 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError,
+                               IgnoreRequest)
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
 
 from newscrawl import __version__
@@ -356,10 +357,12 @@ def _error_kind(failure) -> str:
         if "redirect" in message:
             return "redirect_loop"
         return "ignored"
-    if failure.check(DNSLookupError):
+    if failure.check(CannotResolveHostError, DNSLookupError):
         return "dns"
-    if failure.check(TwistedTimeoutError, TCPTimedOutError, TimeoutError):
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError, TimeoutError):
         return "timeout"
+    if failure.check(DownloadConnectionRefusedError):
+        return "connection_refused"
     name = type(failure.value).__name__
     if "Cancelled" in name:
         return "too_large"
