@@ -133,7 +133,8 @@ def load_site(path: Path) -> SiteSpec:
         spec = SiteSpec.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"field {'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg']}" for err in exc.errors()
+            f"field {'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
         )
         raise SiteError(f"site {data.get('name') or path.stem!r} ({path.name}): {problems}") from None
     if spec.name != path.stem:
