@@ -6,14 +6,20 @@ import logging
 
 from scrapy import signals
 
+from pipelines.validation import DROPPED_STAT  # newscrawl/dropped/<reason>, one per dropped item
+
 logger = logging.getLogger(__name__)
 
 # A short reason string; set when the run failed. The crawl command exits 1 when it is set.
 FATAL_STAT = "newscrawl/fatal"
+# Set when the run stored articles but validation dropped most article pages (exit status 0).
+DEGRADED_STAT = "newscrawl/degraded"
 
 
 class CrawlSummary:
-    """Logs one summary line at close, and marks the run failed when nothing could be fetched."""
+    """Logs one summary line at close and gives the run's verdict: failed when nothing could be
+    fetched, or when article pages were fetched and validation dropped all of them (FATAL_STAT);
+    degraded when it dropped more than half of them (DEGRADED_STAT, a WARNING)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -47,16 +53,41 @@ class CrawlSummary:
             if verdict:
                 stats.set_value(FATAL_STAT, verdict)
         fatal = stats.get_value(FATAL_STAT)
+        degraded = None if fatal else self.degraded_reason(counts)
+        if degraded:
+            stats.set_value(DEGRADED_STAT, degraded)
         summary = " ".join(f"{name}={value}" for name, value in counts.items())
-        status = f"FAILED ({fatal})" if fatal else "ok"
-        log = logger.error if fatal else logger.info
+        if fatal:
+            log, status = logger.error, f"FAILED ({fatal})"
+        elif degraded:
+            log, status = logger.warning, f"DEGRADED ({degraded})"
+        else:
+            log, status = logger.info, "ok"
         log("Crawl summary [%s]: %s finish_reason=%s status=%s", spider.name, summary, reason, status)
+
+    @staticmethod
+    def stored(counts: dict[str, int]) -> int:
+        return sum(counts[k] for k in ("new", "updated", "unchanged", "duplicates", "near_duplicates"))
+
+    def drops(self, counts: dict[str, int]) -> str:
+        """"validation dropped 3 of 4 article pages (body_too_short: 2, no_headline: 1)"."""
+        prefix = DROPPED_STAT + "/"
+        reasons = sorted(((k.removeprefix(prefix), v) for k, v in self.crawler.stats.get_stats().items()
+                          if k.startswith(prefix) and isinstance(v, int)), key=lambda kv: (-kv[1], kv[0]))
+        listed = ", ".join(f"{name}: {count}" for name, count in reasons)
+        return f"validation dropped {counts['dropped']} of {counts['articles']} article pages ({listed})"
+
+    def degraded_reason(self, counts: dict[str, int]) -> str | None:
+        if self.stored(counts) and counts["dropped"] * 2 > counts["articles"]:
+            return self.drops(counts)
+        return None
 
     def failure_reason(self, counts: dict[str, int]) -> str | None:
         get = self.crawler.stats.get_value
-        stored = sum(counts[k] for k in ("new", "updated", "unchanged", "duplicates", "near_duplicates"))
-        if stored:
+        if self.stored(counts):
             return None
+        if counts["dropped"]:
+            return f"no article stored: {self.drops(counts)}"
         article_requests = get("newscrawl/requests/article", 0)
         if article_requests and get("newscrawl/errors/article_requests", 0) >= article_requests:
             return f"every article request failed ({article_requests})"

@@ -35,8 +35,9 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
 
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, spaced out: after the server's Retry-After on 429/503, else exponential
-    backoff (RETRY_BACKOFF_BASE * 2**n seconds, at most RETRY_BACKOFF_MAX). A Retry-After longer
-    than RETRY_AFTER_MAX is not waited for: the request fails and is counted."""
+    backoff (RETRY_BACKOFF_BASE * 2**n seconds, at most RETRY_BACKOFF_MAX), for error answers
+    and for failed downloads alike (timeouts, refused connections, DNS failures: RETRY_EXCEPTIONS).
+    A Retry-After longer than RETRY_AFTER_MAX is not waited for: the request fails and is counted."""
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -57,14 +58,31 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        if wait is None:
-            wait = min(self.backoff_max, self.backoff_base * 2 ** (retry.meta["retry_times"] - 1))
-        else:
+        if wait is not None:
             stats.inc_value("newscrawl/retry/retry_after_honoured")
-        if wait > 0:
-            stats.inc_value("newscrawl/retry/waited_seconds", wait)
-            await asyncio.sleep(wait)
+        await self._wait(retry, wait)
         return retry
+
+    async def process_exception(self, request, exception):
+        if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            self.crawler.stats.inc_value("newscrawl/retry/after_download_error")
+            await self._wait(retry)
+        return retry
+
+    def backoff(self, retry_times: int) -> float:
+        """Seconds before retry number *retry_times* (1, 2, ...)."""
+        return min(self.backoff_max, self.backoff_base * 2 ** (retry_times - 1))
+
+    async def _wait(self, retry, wait: float | None = None) -> None:
+        if wait is None:
+            wait = self.backoff(retry.meta["retry_times"])
+        if wait > 0:
+            self.crawler.stats.inc_value("newscrawl/retry/waited_seconds", wait)
+            logger.debug("Retrying %s in %.1f s", retry.url, wait)
+            await asyncio.sleep(wait)
 
 
 class AlreadyStored(IgnoreRequest):

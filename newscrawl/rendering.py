@@ -12,6 +12,7 @@ Used by the spider (newscrawl.spiders.base) and by the settings:
 * ``may_render(url)``: False for feeds, sitemaps and robots.txt, which must not go through
   the browser (it would hand back its XML viewer's HTML).
 * ``render_outcome(response)``: how the content wait of a rendered response ended.
+* ``missing_browser(settings)``: the configured browser executable when it is not there.
 
 How scrapy-playwright 0.0.48 runs such a request: it calls the page init callback
 (``track_network``: follow the page's requests) before ``page.goto``, then awaits each
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import weakref
 from urllib.parse import urlsplit
@@ -166,6 +168,13 @@ def may_render(url: str) -> bool:
     Chromium's viewer HTML, not the XML, so such seeds must not go through the browser."""
     parts = urlsplit(url)
     return not _NOT_PAGES_RE.search(parts.path) and "format=rss" not in parts.query.lower()
+
+
+def missing_browser(settings) -> str | None:
+    """PLAYWRIGHT_LAUNCH_OPTIONS' executable_path when no such file exists (Chromium not installed),
+    else None. Without an executable_path, Playwright's own download is used and not checked here."""
+    path = (settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS") or {}).get("executable_path")
+    return str(path) if path and not os.path.exists(path) else None
 
 
 def render_outcome(response) -> str | None:

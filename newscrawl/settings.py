@@ -26,7 +26,8 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-# Retries wait for the server's Retry-After (429/503), else RETRY_BACKOFF_BASE * 2**n seconds.
+# Retries wait for the server's Retry-After (429/503), else RETRY_BACKOFF_BASE * 2**n seconds;
+# failed downloads (timeouts, refused connections, DNS failures) too.
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 300.0

@@ -26,9 +26,10 @@ PostgreSQL without table locks.
 
 **Run record** (``CrawlRunRecorder``, an extension): one ``crawl_runs`` row per
 run, inserted at spider_opened with status "running" and completed at
-spider_closed from the stats: finish_reason, status "ok" or "failed" (failed
-when ``newscrawl/fatal`` is set, i.e. exactly when the crawl command exits 1)
-and the counts. Enable it after ``newscrawl.extensions.CrawlSummary`` (a larger
+spider_closed from the stats: finish_reason, status "ok", "degraded" or
+"failed" (failed when ``newscrawl/fatal`` is set, i.e. exactly when the crawl
+command exits 1; degraded when ``newscrawl/degraded`` is set: articles were
+stored but validation dropped most article pages, exit 0) and the counts. Enable it after ``newscrawl.extensions.CrawlSummary`` (a larger
 order number), whose spider_closed handler may set ``newscrawl/fatal``::
 
     EXTENSIONS = {
@@ -74,7 +75,7 @@ DEFAULT_STALE_AFTER = 600.0
 DEFAULT_HEARTBEAT = 60.0
 POLL_INTERVAL = 1.0  # seconds between attempts while waiting for the lock
 
-RUNNING, OK, FAILED = "running", "ok", "failed"
+RUNNING, OK, DEGRADED, FAILED = "running", "ok", "degraded", "failed"
 ABANDONED = "abandoned"  # finish_reason of a run whose lock was taken over
 
 
@@ -404,7 +405,7 @@ class CrawlRunRecorder:
             **run_counts(stats),
             "finished_at": utc_now(),
             "finish_reason": reason,
-            "status": FAILED if fatal else OK,
+            "status": FAILED if fatal else DEGRADED if stats.get("newscrawl/degraded") else OK,
             "fatal": str(fatal) if fatal else None,
             "stats": {k: v for k, v in sorted(stats.items())
                       if k.startswith("newscrawl/") and isinstance(v, (int, float, str))},

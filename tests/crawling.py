@@ -35,7 +35,9 @@ class CrawlResult:
 
 
 def run_crawl(spider: str, *, urls: str | None = None, database: Path | str | None = None,
-              args: dict | None = None, settings: dict | None = None, timeout: int = 180) -> CrawlResult:
+              args: dict | None = None, settings: dict | None = None, timeout: int = 180,
+              project: Path = PROJECT_DIR) -> CrawlResult:
+    """`scrapy crawl SPIDER` in *project* (a folder with scrapy.cfg; by default this one)."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     if urls:
         command += ["-a", f"urls={urls}"]
@@ -47,8 +49,8 @@ def run_crawl(spider: str, *, urls: str | None = None, database: Path | str | No
     for name, value in merged.items():
         command += ["-s", f"{name}={value}"]
     env = {k: v for k, v in os.environ.items() if k != "NEWSCRAWL_DATABASE_URL"}
-    env["PYTHONPATH"] = str(PROJECT_DIR)
-    done = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout)
+    env["PYTHONPATH"] = str(project)
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(done.returncode, done.stdout + done.stderr)
 
 

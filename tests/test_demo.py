@@ -45,3 +45,16 @@ def test_demo_stores_every_article_once_and_nothing_else(tmp_path):
     assert again.returncode == 0
     assert "articles=0 new=0" in again.stdout
     assert len(read_rows(database)) == 7
+
+
+def test_demo_refuses_a_taken_port_instead_of_moving_its_urls(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_demo(tmp_path / "demo.db", port)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"Cannot serve the sample site on port {port}" in done.stderr
+    assert "--port N" in done.stderr and str(tmp_path / "demo.db") in done.stderr
+    assert "$ scrapy" not in done.stdout  # no crawl against other URLs
+    assert not (tmp_path / "demo.db").exists()

@@ -359,7 +359,7 @@ def test_render_always_waits_for_script_inserted_article_and_aborts_images_fonts
 
 
 @needs_browser
-def test_render_auto_renders_only_the_app_shell(serve, tmp_path):
+def test_render_auto_by_default_renders_only_the_app_shell(serve, tmp_path):
     story = {"headline": HEADLINE, "paragraphs": PARAGRAPHS}
     server = serve(routes={
         "/robots.txt": Route(body=b"User-agent: *\nAllow: /\n", content_type="text/plain"),
@@ -371,7 +371,8 @@ def test_render_auto_renders_only_the_app_shell(serve, tmp_path):
     shell_url = f"{server.base_url}/news/2024/05/14/tram-line"
     plain_url = f"{server.base_url}/news/2024/05/14/harbour-reopens"
     database = tmp_path / "auto.db"
-    result = run_crawl("news", urls=f"{shell_url},{plain_url}", database=database, args={"render": "auto"},
+    # No -a render: auto is the default.
+    result = run_crawl("news", urls=f"{shell_url},{plain_url}", database=database,
                        settings={**BROWSER_SETTINGS, "LOG_LEVEL": "DEBUG"})
     assert result.returncode == 0, result.log[-4000:]
     stats = result.stats
@@ -394,21 +395,56 @@ def test_render_auto_renders_only_the_app_shell(serve, tmp_path):
     assert server.count("/news/2024/05/14/harbour-reopens") == 1
     assert stats["playwright/request_count/navigation"] == 1
     assert stats["playwright/page_count"] == 1
+    # The browser request carries only our own meta, not the first download's (MetaCopyDetection).
+    assert "internal meta keys" not in result.log
 
 
 @needs_browser
-def test_render_never_does_not_start_the_browser(serve, tmp_path):
+@pytest.mark.parametrize("render", ["auto", "never"])
+def test_no_browser_starts_when_no_page_needs_one(serve, tmp_path, render):
     server = serve(routes={
         "/robots.txt": Route(body=b"User-agent: *\nAllow: /\n", content_type="text/plain"),
         "/news/2024/05/14/harbour-reopens": Route(body=PLAIN_PAGE),
+        "/news/2024/05/14/tram-line": Route(body=ARTICLE.encode()),  # scripts, but the text is there
     })
-    url = f"{server.base_url}/news/2024/05/14/harbour-reopens"
-    database = tmp_path / "never.db"
-    result = run_crawl("news", urls=url, database=database, settings=BROWSER_SETTINGS)
+    urls = [f"{server.base_url}/news/2024/05/14/harbour-reopens", f"{server.base_url}/news/2024/05/14/tram-line"]
+    database = tmp_path / "plain.db"
+    result = run_crawl("news", urls=",".join(urls), database=database, args={"render": render},
+                       settings={**BROWSER_SETTINGS, "LOG_LEVEL": "DEBUG"})
     assert result.returncode == 0, result.log[-4000:]
-    assert body_of(read_rows(database), url) == "\n".join(PLAIN_PARAGRAPHS)
+    rows = read_rows(database)
+    assert body_of(rows, urls[0]) == "\n".join(PLAIN_PARAGRAPHS)
+    assert body_of(rows, urls[1]) == "\n".join(PARAGRAPHS)
     assert "playwright/browser_count" not in result.stats  # the browser starts lazily
     assert "Browser chromium launched" not in result.log
+    assert not any("'playwright'" in line for line in crawled_lines(result.log).values())
+    # never: not even scrapy-playwright's handler (and its Playwright driver) is loaded
+    assert ("Starting download handler" in result.log) == (render == "auto")
+
+
+def test_without_chromium_auto_warns_once_naming_the_pages_and_goes_on(serve, tmp_path):
+    server = serve(routes={
+        "/robots.txt": Route(body=b"User-agent: *\nAllow: /\n", content_type="text/plain"),
+        "/news/2024/05/14/tram-line": Route(body=SHELL_PAGE),
+        "/news/2024/05/15/tram-line-opens": Route(body=SHELL_PAGE),
+        "/news/2024/05/14/harbour-reopens": Route(body=PLAIN_PAGE),
+    })
+    shells = [f"{server.base_url}/news/2024/05/14/tram-line", f"{server.base_url}/news/2024/05/15/tram-line-opens"]
+    plain_url = f"{server.base_url}/news/2024/05/14/harbour-reopens"
+    missing = tmp_path / "no-such-chromium"
+    database = tmp_path / "unrendered.db"
+    result = run_crawl("news", urls=",".join([*shells, plain_url]), database=database, settings={
+        **BROWSER_SETTINGS, "PLAYWRIGHT_LAUNCH_OPTIONS": json.dumps({"executable_path": str(missing), "headless": True})})
+    assert result.returncode == 0, result.log[-4000:]
+    assert [r["url"] for r in read_rows(database)] == [plain_url]  # the crawl went on
+    warnings = [line for line in result.log.splitlines() if "needed a browser" in line]
+    assert len(warnings) == 1, warnings
+    assert "] WARNING:" in warnings[0] and "2 page(s)" in warnings[0] and str(missing) in warnings[0]
+    assert all(url in warnings[0] for url in shells) and plain_url not in warnings[0]
+    assert result.stats["newscrawl/rendering/unavailable"] == 2
+    assert "newscrawl/rendering/retried_in_browser" not in result.stats
+    assert not any(name.startswith("playwright/") for name in result.stats)
+    assert server.count("/news/2024/05/14/tram-line") == 1  # not requested again
 
 
 @needs_browser

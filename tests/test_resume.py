@@ -13,6 +13,9 @@ from newscrawl.demo.server import Route
 from tests.crawling import FAST, PROJECT_DIR, read_rows, run_crawl
 from tests.generated_site import articles, build_routes
 
+# The site's few script-rendered pages stay out of the browser: this is about the database checkpoint.
+RENDER = "never"
+
 
 @pytest.fixture
 def slow_site(serve):
@@ -26,7 +29,7 @@ def slow_site(serve):
 
 def start_crawl(base_url, database):
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={base_url}/robots.txt,{base_url}/",
-               "-s", f"DATABASE_URL=sqlite:///{database}", "-s", "DATABASE_BATCH_SIZE=10"]
+               "-a", f"render={RENDER}", "-s", f"DATABASE_URL=sqlite:///{database}", "-s", "DATABASE_BATCH_SIZE=10"]
     for name, value in FAST.items():
         command += ["-s", f"{name}={value}"]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
@@ -62,7 +65,8 @@ def test_killed_crawl_resumes_with_nothing_lost_or_doubled(slow_site, tmp_path, 
     assert 0 < len(stored_first) < len(articles()), "the kill must land mid-crawl"
 
     slow_site.requests.clear()
-    result = run_crawl("news", urls=f"{slow_site.base_url}/robots.txt,{slow_site.base_url}/", database=database)
+    result = run_crawl("news", urls=f"{slow_site.base_url}/robots.txt,{slow_site.base_url}/", database=database,
+                       args={"render": RENDER})
     assert result.returncode == 0, result.log[-3000:]
 
     rows = read_rows(database)

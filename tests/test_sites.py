@@ -340,7 +340,7 @@ def _write(tmp_path: Path, file_stem: str, text: str) -> Path:
 
 def test_a_good_entry_loads(tmp_path):
     spec = load_site(_write(tmp_path, "example", GOOD.format(name="example")))
-    assert spec.name == "example" and spec.render == "never"
+    assert spec.name == "example" and spec.render == "auto"
 
 
 @pytest.mark.parametrize("file_stem,text,words", [
@@ -385,6 +385,20 @@ def test_bad_regex_is_refused_naming_site_and_field(tmp_path, field, text):
         assert "badregex" in str(exc) and field in str(exc), str(exc)
     else:
         pytest.fail("a bad regex was accepted")
+
+
+@pytest.mark.parametrize("field,text", [
+    ("extraction.body_selector", "[extraction]\nbody_selector = 'div[itemprop=articleBody'\n"),
+    ("extraction.date_selector", "[extraction]\ndate_selector = 'time::attr(datetime)'\n"),
+    ("extraction.author_selector", "[extraction]\nauthor_selector = '.byline >> a'\n"),
+    ("extraction.strip_selectors", "[extraction]\nstrip_selectors = ['figcaption', 'div[[x']\n"),
+])
+def test_bad_css_selector_is_refused_naming_site_and_field(tmp_path, field, text):
+    path = _write(tmp_path, "badcss", GOOD.format(name="badcss") + text)
+    with pytest.raises(SiteError) as caught:
+        load_site(path)
+    message = str(caught.value)
+    assert "'badcss'" in message and f"field {field}" in message and "invalid CSS selector" in message, message
 
 
 def test_broken_toml_is_refused_naming_the_file(tmp_path):

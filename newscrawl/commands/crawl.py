@@ -1,13 +1,19 @@
-"""`scrapy crawl` for newscrawl: refuses bad -a arguments before starting, and exits
-non-zero when the run failed (database unusable, or nothing could be fetched), so cron notices."""
+"""`scrapy crawl` for newscrawl: refuses bad -a arguments and invalid site entries before
+starting (exit 2), and exits 1 when the run failed (database unusable, nothing could be
+fetched, or nothing of what was fetched stored), so cron notices."""
 
 from __future__ import annotations
+
+import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.extensions import FATAL_STAT
 from newscrawl.spiders.params import ArgumentError
+from newscrawl.spiders.sites import REGISTRY_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
@@ -15,6 +21,10 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             return super().run(args, opts)  # Scrapy's own usage errors
         assert self.crawler_process
+        if args[0] in REGISTRY_ERRORS:
+            raise UsageError(f"invalid site entry: {REGISTRY_ERRORS[args[0]]}", print_help=False)
+        for error in REGISTRY_ERRORS.values():  # other sites: this crawl still runs
+            logger.warning("Site entry ignored: %s", error)
         spider_class = self.crawler_process.spider_loader.load(args[0])
         validate = getattr(spider_class, "validate_arguments", None)
         if validate is not None:

@@ -61,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     database = args.db.resolve()
     try:
         server = SiteServer(SITE_DIR, port=args.port)
-    except OSError:  # the port is taken: any free one
-        server = SiteServer(SITE_DIR)
+    except OSError as exc:  # another port would mean other URLs: the next run would not be incremental
+        print(f"Cannot serve the sample site on port {args.port} ({exc.strerror or exc}). The demo keeps "
+              f"its site at the same URLs on every run, so that a second run fetches nothing it has "
+              f"stored: stop what uses port {args.port} (another demo?), or choose a free port with "
+              f"--port N and keep it for later runs into {database}.", file=sys.stderr)
+        return 2
     with server:
         print(f"Serving the sample site {SITE_DIR} at {server.base_url}")
         status = crawl(server.base_url, database, args.verbose)

@@ -12,6 +12,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lxml.cssselect import CSSSelector
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from newscrawl.extraction.rules import ExtractionRules
@@ -30,6 +31,16 @@ def check_regexes(patterns: list[str]) -> list[str]:
         except re.error as exc:
             raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
     return patterns
+
+
+def check_selectors(selectors: list[str]) -> list[str]:
+    """Each must compile the way extraction compiles it (lxml's cssselect), else ValueError."""
+    for selector in selectors:
+        try:
+            CSSSelector(selector)
+        except Exception as exc:  # cssselect's SelectorSyntaxError, ExpressionError (pseudo-elements...)
+            raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from None
+    return selectors
 
 
 class ExtractionOverrides(BaseModel):
@@ -57,6 +68,18 @@ class ExtractionOverrides(BaseModel):
     def _valid_regexes(cls, patterns: list[str]) -> list[str]:
         return check_regexes(patterns)
 
+    @field_validator("strip_selectors")
+    @classmethod
+    def _valid_selector_list(cls, selectors: list[str]) -> list[str]:
+        return check_selectors(selectors)
+
+    @field_validator("body_selector", "date_selector", "author_selector")
+    @classmethod
+    def _valid_selector(cls, selector: str | None) -> str | None:
+        if selector is not None:
+            check_selectors([selector])
+        return selector
+
     def to_rules(self) -> ExtractionRules:
         return ExtractionRules(
             body_selector=self.body_selector,
@@ -78,7 +101,8 @@ class SiteSpec(BaseModel):
     seeds: list[str] = Field(min_length=1)
     article_patterns: list[str] = []  # regexes on the URL path (+query); empty: general heuristics
     deny_patterns: list[str] = []  # video, live blogs, galleries, tags, authors, podcasts...
-    render: Literal["never", "always", "auto"] = "never"
+    # auto: the browser only for pages whose HTML is an empty app shell; never: no browser at all.
+    render: Literal["never", "always", "auto"] = "auto"
     extraction: ExtractionOverrides = ExtractionOverrides()
 
     @field_validator("article_patterns", "deny_patterns")
@@ -109,7 +133,8 @@ def load_site(path: Path) -> SiteSpec:
         spec = SiteSpec.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"field {'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg']}" for err in exc.errors()
+            f"field {'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
         )
         raise SiteError(f"site {data.get('name') or path.stem!r} ({path.name}): {problems}") from None
     if spec.name != path.stem:
@@ -117,5 +142,21 @@ def load_site(path: Path) -> SiteSpec:
     return spec
 
 
+def load_sites(directory: Path = SITES_DIR) -> tuple[dict[str, SiteSpec], dict[str, SiteError]]:
+    """Every entry of the folder: (valid specs, errors), both keyed by file stem (the spider name)."""
+    specs: dict[str, SiteSpec] = {}
+    errors: dict[str, SiteError] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            specs[path.stem] = load_site(path)
+        except SiteError as exc:
+            errors[path.stem] = exc
+    return specs, errors
+
+
 def load_registry(directory: Path = SITES_DIR) -> dict[str, SiteSpec]:
-    return {path.stem: load_site(path) for path in sorted(directory.glob("*.toml"))}
+    """Every entry of the folder; SiteError for the first invalid one."""
+    specs, errors = load_sites(directory)
+    if errors:
+        raise next(iter(errors.values()))
+    return specs

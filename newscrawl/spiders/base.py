@@ -15,7 +15,8 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError,
+                               IgnoreRequest)
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
 
 from newscrawl import __version__
@@ -27,8 +28,8 @@ from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
+from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render, missing_browser
 from newscrawl.signals import page_not_article
-from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
 
@@ -41,6 +42,12 @@ MAX_PAGINATION = 20
 _XML_STARTS = (b"\x1f\x8b", b"<?xml", b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf")
 # Pages whose body has fewer words than this are not stored as articles unless they declare it.
 MIN_ARTICLE_WORDS = 80
+# Pages that needed a browser none was installed for: at most this many are named in the warning.
+MAX_NAMED_UNRENDERED = 20
+# The request meta this spider sets itself: the only keys a re-request (in the browser) carries
+# over. Scrapy's own (download_latency, retry_times, redirect_urls...) belong to one download.
+OWN_META_KEYS = ("expect", "depth_from_seed", "page_no", "article_request", "source_date", "incremental_checked",
+                 "listed_as_article", "relisted")
 
 
 class NewsSpiderBase(scrapy.Spider):
@@ -52,7 +59,8 @@ class NewsSpiderBase(scrapy.Spider):
     article_patterns: tuple[re.Pattern, ...] = ()
     deny_patterns: tuple[re.Pattern, ...] = ()
     extraction_rules: ExtractionRules | None = None
-    render_mode: str = "never"  # never, always or auto: which pages go through the browser
+    render_mode: str = "auto"  # never, always or auto: which pages go through the browser
+    browser_missing: str | None = None  # the browser executable, when render=auto and it is not installed
 
     def __init__(self, *args, **kwargs):
         self.params = self.validate_arguments(kwargs)
@@ -67,6 +75,7 @@ class NewsSpiderBase(scrapy.Spider):
         # URL -> the newest sitemap/feed date it was requested with in this run.
         self._listing_dates: dict[str, datetime | None] = {}
         self._skipped_as_known: set[str] = set()  # article URLs the incremental check skipped
+        self._unrendered: list[str] = []  # the first app shells that needed the missing browser
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -75,7 +84,9 @@ class NewsSpiderBase(scrapy.Spider):
         if not crawler.settings.frozen and not crawler.settings.get("USER_AGENT"):
             contact = crawler.settings.get("NEWSCRAWL_CONTACT_URL")
             crawler.settings.set("USER_AGENT", f"newscrawl/{__version__} (+{contact})", priority="spider")
-        if spider.render_mode == "never" and not crawler.settings.frozen:
+        if spider.render_mode == "auto":
+            spider.browser_missing = missing_browser(crawler.settings)
+        if (spider.render_mode == "never" or spider.browser_missing) and not crawler.settings.frozen:
             # No page goes to the browser: keep Scrapy's own download handlers, so the crawl
             # does not start Playwright drivers it never uses.
             handlers = crawler.settings.getdict("DOWNLOAD_HANDLERS")
@@ -219,7 +230,8 @@ class NewsSpiderBase(scrapy.Spider):
             stats.inc_value("newscrawl/rendering/retried_in_browser")
             self.logger.info("No article in the static HTML of %s, which looks like an app shell: "
                              "fetching it again in the browser", response.url)
-            yield response.request.replace(dont_filter=True, meta={**response.meta, **browser_meta()})
+            own = {key: response.meta[key] for key in OWN_META_KEYS if key in response.meta}
+            yield response.request.replace(dont_filter=True, meta={**own, **browser_meta()})
             return
         listed = bool(response.meta.get("listed_as_article"))
         if self.is_article_page(response.url, doc.tree, article, listed):
@@ -231,16 +243,33 @@ class NewsSpiderBase(scrapy.Spider):
             reason = article.extraction_problem or (
                 "too short for an article" if listed else "looks like a navigation page")
             self.logger.info("No article found at %s (%s)", response.url, reason)
-            self.remember_not_article(response, reason)
+            if response.meta.get("playwright") or not looks_like_app_shell(doc):
+                self.remember_not_article(response, reason)  # an unrendered app shell may hold one
         yield from self.follow_links(response, doc.tree)
 
     def should_retry_in_browser(self, response: Response, doc, article) -> bool:
-        return (
+        needs_browser = (
             self.render_mode == "auto"
             and not response.meta.get("playwright")
             and not article.article_body
             and looks_like_app_shell(doc)
         )
+        if needs_browser and self.browser_missing:
+            self.crawler.stats.inc_value("newscrawl/rendering/unavailable")
+            if len(self._unrendered) < MAX_NAMED_UNRENDERED:
+                self._unrendered.append(response.url)
+            return False  # handled as the static page it is; named once at close
+        return needs_browser
+
+    def closed(self, reason):
+        if self._unrendered:
+            count = self.crawler.stats.get_value("newscrawl/rendering/unavailable", 0)
+            named, more = ", ".join(self._unrendered), count - len(self._unrendered)
+            self.logger.warning(
+                "%d page(s) needed a browser (their HTML is an app shell without the article) and were not "
+                "rendered: no browser at %s (PLAYWRIGHT_LAUNCH_OPTIONS executable_path). Install Chromium "
+                "(apt-get install -y chromium) or point the setting at it. Pages: %s%s",
+                count, self.browser_missing, named, f" and {more} more" if more > 0 else "")
 
     def is_article_page(self, url: str, tree, article, listed: bool = False) -> bool:
         """A page with a headline and a body is an article when a sitemap or feed lists it and
@@ -382,10 +411,12 @@ def _error_kind(failure) -> str:
         if "redirect" in message:
             return "redirect_loop"
         return "ignored"
-    if failure.check(DNSLookupError):
+    if failure.check(CannotResolveHostError, DNSLookupError):
         return "dns"
-    if failure.check(TwistedTimeoutError, TCPTimedOutError, TimeoutError):
+    if failure.check(DownloadTimeoutError, TwistedTimeoutError, TCPTimedOutError, TimeoutError):
         return "timeout"
+    if failure.check(DownloadConnectionRefusedError):
+        return "connection_refused"
     name = type(failure.value).__name__
     if "Cancelled" in name:
         return "too_large"

@@ -36,7 +36,7 @@ class SpiderParams(BaseModel):
         "by default they are fetched again only when a sitemap or feed date says they changed.")
     render: Literal["never", "always", "auto"] | None = Field(
         default=None, description="Use a browser for pages: never, always, or auto (app shells only). "
-        "Default: the site's own setting, else never.")
+        "Default: the site's own setting, else auto.")
 
     @field_validator("urls", mode="before")
     @classmethod

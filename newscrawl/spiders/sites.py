@@ -1,10 +1,13 @@
-"""One spider per site registry entry (newscrawl/sites/*.toml): `scrapy crawl lbc`."""
+"""One spider per site registry entry (newscrawl/sites/*.toml): `scrapy crawl lbc`.
+
+An invalid entry gets no spider; its error is kept in REGISTRY_ERRORS, so that `scrapy crawl`
+refuses that site by name (newscrawl.commands.crawl) while the other spiders still load."""
 
 from __future__ import annotations
 
 import re
 
-from newscrawl.sites import SiteSpec, load_registry
+from newscrawl.sites import SiteSpec, load_sites
 from newscrawl.spiders.base import NewsSpiderBase
 
 
@@ -25,5 +28,6 @@ def spider_for_site(spec: SiteSpec) -> type[NewsSpiderBase]:
     return type(class_name, (NewsSpiderBase,), attributes)
 
 
-SITE_SPIDERS = {name: spider_for_site(spec) for name, spec in load_registry().items()}
+_SPECS, REGISTRY_ERRORS = load_sites()
+SITE_SPIDERS = {name: spider_for_site(spec) for name, spec in _SPECS.items()}
 globals().update({cls.__name__: cls for cls in SITE_SPIDERS.values()})
