@@ -1,10 +1,14 @@
-"""Crawl-wide behaviour driven by settings: the closing summary and the run's verdict."""
+"""Crawl-wide behaviour driven by settings: the periodic progress line, the closing summary and
+the run's verdict."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.extensions.logstats import LogStats
 
 from pipelines.validation import DROPPED_STAT  # newscrawl/dropped/<reason>, one per dropped item
 
@@ -14,6 +18,8 @@ logger = logging.getLogger(__name__)
 FATAL_STAT = "newscrawl/fatal"
 # Set when the run stored articles but validation dropped most article pages (exit status 0).
 DEGRADED_STAT = "newscrawl/degraded"
+# Outcomes that write a row (newscrawl/articles/<outcome>): what the progress line calls stored.
+STORED_OUTCOMES = ("new", "updated", "near_duplicate")
 
 
 class CrawlSummary:
@@ -94,3 +100,45 @@ class CrawlSummary:
         if counts["pages"] == 0 and counts["errors"]:
             return "no page could be fetched"
         return None
+
+
+class CrawlProgress(LogStats):
+    """Scrapy's periodic LogStats line (every LOGSTATS_INTERVAL seconds), with what a long crawl's
+    operator wants to see: articles stored, skipped and dropped, the elapsed time and the queue."""
+
+    def __init__(self, crawler, interval: float = 60.0):
+        super().__init__(crawler.stats, interval)
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        interval = crawler.settings.getfloat("LOGSTATS_INTERVAL")
+        if not interval:
+            raise NotConfigured
+        progress = cls(crawler, interval)
+        crawler.signals.connect(progress.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(progress.spider_closed, signal=signals.spider_closed)
+        return progress
+
+    def log(self, spider) -> None:
+        self.calculate_stats()
+        stats = self.crawler.stats.get_stats()
+        stored = sum(stats.get(f"newscrawl/articles/{outcome}", 0) for outcome in STORED_OUTCOMES)
+        skipped = sum(v for k, v in stats.items() if k.startswith("newscrawl/skipped/") and isinstance(v, int))
+        dropped = sum(v for k, v in stats.items() if k.startswith(DROPPED_STAT + "/") and isinstance(v, int))
+        start = stats.get("start_time")
+        elapsed = str(datetime.now(timezone.utc) - start).split(".")[0] if start else "?"
+        logger.info(
+            "Crawled %(pages)d pages (at %(pagerate)d pages/min), stored %(stored)d articles, "
+            "skipped %(skipped)d, dropped %(dropped)d; elapsed %(elapsed)s, %(queued)s requests queued",
+            {"pages": self.pages, "pagerate": self.prate, "stored": stored, "skipped": skipped,
+             "dropped": dropped, "elapsed": elapsed, "queued": self._queued()},
+            extra={"spider": spider},
+        )
+
+    def _queued(self) -> int | str:
+        scheduler = getattr(getattr(self.crawler.engine, "_slot", None), "scheduler", None)
+        try:
+            return len(scheduler)
+        except TypeError:  # a scheduler that cannot tell
+            return "?"

@@ -72,12 +72,14 @@ ITEM_PIPELINES = {
 # Syndicated near-copies: "link" (own row, duplicate_of = earliest version), "drop" or "off".
 NEAR_DUPLICATES = "link"
 EXTENSIONS = {
+    "scrapy.extensions.logstats.LogStats": None,
+    "newscrawl.extensions.CrawlProgress": 0,  # LogStats, with articles stored/skipped/dropped and the queue
     "newscrawl.extensions.CrawlSummary": 500,
     "pipelines.runs.CrawlRunRecorder": 600,  # after CrawlSummary, so it sees newscrawl/fatal
 }
 # Two runs of one crawl never overlap: the second refuses (or waits this many seconds).
 RUN_LOCK_WAIT = 0
-# Every crawl logs its progress once a minute (Scrapy's LogStats).
+# Every crawl logs its progress once a minute (newscrawl.extensions.CrawlProgress).
 LOGSTATS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
