@@ -31,6 +31,7 @@ from pipelines.schema import article_revisions, article_urls, articles, crawl_ru
 
 FORMATS = ("jsonl", "csv", "parquet", "sqlite")
 BATCH_ROWS = 1000
+PARQUET_ROW_GROUP = 10_000  # rows per Parquet row group, held in memory while it fills
 ARTICLE_COLUMNS = tuple(name for name in ARTICLE_FIELDS if name in articles.c)
 EXPORT_FIELDS = ("id", *ARTICLE_COLUMNS, "duplicate_of", "first_seen", "last_seen")
 REVISION_FIELDS = ("headline", "description", "article_body", "date_published", "date_modified",
@@ -141,11 +142,16 @@ def _export_parquet(engine: Engine, selection: Selection, output: str) -> int:
     if selection.revisions:
         columns.append(pa.field("revisions", pa.list_(pa.struct([pa.field(n, pa.string()) for n in REVISION_FIELDS]))))
     schema = pa.schema(columns)
-    count = 0
+    count, pending = 0, []
     with pq.ParquetWriter(output, schema) as writer:
         for batch in article_batches(engine, selection):
-            writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
+            pending.extend(batch)
             count += len(batch)
+            if len(pending) >= PARQUET_ROW_GROUP:  # few, large row groups: a small footer to keep in memory
+                writer.write_table(pa.Table.from_pylist(pending, schema=schema))
+                pending.clear()
+        if pending:
+            writer.write_table(pa.Table.from_pylist(pending, schema=schema))
     return count
 
 
