@@ -103,7 +103,7 @@ def body_of(result) -> str:
         return result
     if isinstance(result, dict):
         return result.get("body", "")
-    return result.get("article_body") or ""
+    return result.article_body or ""
 
 
 # --- metadata on the snippet set (same comparisons as the shared scorer) -------------------
@@ -125,10 +125,9 @@ def metadata_rates(pages: list[datasets.Page], ours: dict, theirs: dict) -> dict
         hits = {"newscrawl": 0, "trafilatura": 0}
         for page in annotated:
             key, truth = (page.dataset, page.id), page.annotations[field]
-            article = ours.get(key) or {}
-            mine = {"title": article.get("headline") if article else None,
-                    "author": article.get("authors") if article else None,
-                    "date": str(article.get("date_published") or "") if article else ""}
+            article = ours.get(key)
+            mine = {"title": getattr(article, "headline", None), "author": getattr(article, "authors", None),
+                    "date": str(getattr(article, "date_published", None) or "")}
             other = theirs.get(key) or {}
             other = {"title": other.get("headline"), "author": other.get("authors"), "date": other.get("date")}
             for name, got in (("newscrawl", mine[field]), ("trafilatura", other[field])):
