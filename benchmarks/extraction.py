@@ -1,9 +1,9 @@
 """Body and metadata extraction on both development sets, against trafilatura and readability, one run.
 
-    python3 -m benchmarks.extraction SHINGLE_SET_DIR SNIPPET_SET_DIR [--out FILE.json] [--cache F]
+    python3 -m benchmarks.extraction SHINGLE_SET_DIR SNIPPET_SET_DIR [--out FILE.json] [--cache F] [--model F]
 
 Per set, with the set's own metric (benchmarks/datasets.py, tests/extraction_metric.py):
-- newscrawl rules: today's rule-based body as the crawl stores it;
+- newscrawl: the body as the crawl stores it (rule-based; tuned on the shingle set);
 - block model, grouped CV: each page scored by a model trained (threshold chosen by an
   inner CV) only on folds holding none of its site's pages (benchmarks/block_training.py);
 - trafilatura 2.3.1 (its evaluation settings) and readability-lxml, untuned baselines.
@@ -29,6 +29,8 @@ from benchmarks.train_block_model import load_data
 from newscrawl.extraction import blockmodel, body
 from newscrawl.extraction.document import decode_html
 
+HOLDOUT_PREFIXES = tuple("0123")
+
 
 def run_newscrawl(html: str, url: str):
     from newscrawl.extraction import extract
@@ -36,8 +38,8 @@ def run_newscrawl(html: str, url: str):
     return extract(html, url)
 
 
-def run_newscrawl_rules(html: str, url: str):
-    previous, body.USE_BLOCK_MODEL = body.USE_BLOCK_MODEL, False
+def run_newscrawl_model(html: str, url: str):
+    previous, body.USE_BLOCK_MODEL = body.USE_BLOCK_MODEL, True
     try:
         return run_newscrawl(html, url)
     finally:
@@ -72,7 +74,6 @@ def run_readability(html: str, url: str) -> str:
 
 TIMED = {
     "newscrawl": run_newscrawl,
-    "newscrawl-rules": run_newscrawl_rules,
     "trafilatura": run_trafilatura,
     "trafilatura+metadata": run_trafilatura_metadata,
     "readability": run_readability,
@@ -81,9 +82,9 @@ TIMED = {
 
 def run_all(pages: list[datasets.Page]) -> tuple[dict, dict]:
     """Outputs {name: {(dataset, id): output}} and times {name: [ms]}, extractors rotating per page."""
-    outputs = {name: {} for name in TIMED}
-    times = {name: [] for name in TIMED}
-    names = list(TIMED)
+    names = [name for name in TIMED if name != "newscrawl+model" or blockmodel.default_model() is not None]
+    outputs = {name: {} for name in names}
+    times = {name: [] for name in names}
     for index, page in enumerate(pages):
         html = decode_html(page.raw)
         for name in names[index % len(names):] + names[: index % len(names)]:
@@ -146,10 +147,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("datasets", type=Path, nargs="+", help="the shingle set and the snippet set")
     parser.add_argument("--out", type=Path, help="figures as JSON")
     parser.add_argument("--cache", type=Path, help="pickle of the featurized pages (speeds up reruns)")
+    parser.add_argument("--model", type=Path, help="a model file from train_block_model, to time the model path")
     args = parser.parse_args(argv)
 
     pages = [page for directory in args.datasets for page in datasets.load(directory)]
-    model = blockmodel.default_model()
+    model = None
+    if args.model:  # the whole article with a block model trained on all pages, for its cost
+        model = blockmodel.BlockModel.load(args.model)
+        blockmodel.default_model = lambda: model
+        TIMED["newscrawl+model"] = run_newscrawl_model
     run_all(pages[:5])  # warm-up: imports, model loading, lazy initialisation out of the timings
     outputs, times = run_all(pages)
 
@@ -162,13 +168,13 @@ def main(argv: list[str] | None = None) -> None:
     for dataset in dict.fromkeys(p.dataset for p in pages):
         mine = [p for p in pages if p.dataset == dataset]
         rows = {
-            "newscrawl rules": {p.id: body_of(outputs["newscrawl-rules"][(dataset, p.id)]) for p in mine},
+            "newscrawl (rules, as shipped)": {p.id: body_of(outputs["newscrawl"][(dataset, p.id)]) for p in mine},
             "block model (grouped CV)": {p.id: cv_bodies[(dataset, p.id)] for p in mine},
             "trafilatura": {p.id: outputs["trafilatura"][(dataset, p.id)] for p in mine},
             "readability": {p.id: outputs["readability"][(dataset, p.id)] for p in mine},
         }
         if model is not None:
-            rows["shipped model (in-sample)"] = {p.id: body_of(outputs["newscrawl"][(dataset, p.id)]) for p in mine}
+            rows["block model (in-sample)"] = {p.id: body_of(outputs["newscrawl+model"][(dataset, p.id)]) for p in mine}
         print(f"\n== {dataset}: {len(mine)} pages, {len({p.host for p in mine})} hosts ==")
         print(f"{'extractor':<28} {'F1':>6} {'prec':>6} {'recall':>6}")
         figures["sets"][dataset] = {}
@@ -176,7 +182,15 @@ def main(argv: list[str] | None = None) -> None:
             score = datasets.set_score(mine, predictions)
             figures["sets"][dataset][name] = score
             print(f"{name:<28} {score['f1']:6.3f} {score['precision']:6.3f} {score['recall']:6.3f}")
-        if not datasets.is_shingle_set(mine):
+        if datasets.is_shingle_set(mine):
+            # Pages whose id starts with 0-3 were kept out when the rules were tuned.
+            holdout = [p for p in mine if p.id.startswith(HOLDOUT_PREFIXES)]
+            print(f"-- hold-out part ({len(holdout)} pages, ids 0-3: no rule tuned on them)")
+            for name, predictions in rows.items():
+                score = datasets.set_score(holdout, predictions)
+                figures["sets"][dataset][f"{name} [hold-out]"] = score
+                print(f"{name:<28} {score['f1']:6.3f} {score['precision']:6.3f} {score['recall']:6.3f}")
+        else:
             rates = metadata_rates(mine, outputs["newscrawl"], outputs["trafilatura+metadata"])
             figures["sets"][dataset]["metadata"] = rates
             print("metadata where annotated: " + "; ".join(
@@ -188,8 +202,9 @@ def main(argv: list[str] | None = None) -> None:
     print("\n== time per page, both sets (median ms) ==")
     for name, ms in medians.items():
         print(f"{name:<22} {ms:7.1f}  = {ms / medians['trafilatura']:.2f}x trafilatura")
-    print(f"whole article (newscrawl.extract) / trafilatura.extract: {medians['newscrawl'] / medians['trafilatura']:.2f}x;"
-          f" / trafilatura with metadata: {medians['newscrawl'] / medians['trafilatura+metadata']:.2f}x")
+    for name in (n for n in medians if n.startswith("newscrawl")):
+        print(f"whole article ({name}) / trafilatura.extract: {medians[name] / medians['trafilatura']:.2f}x;"
+              f" / trafilatura with metadata: {medians[name] / medians['trafilatura+metadata']:.2f}x")
     if args.out:
         args.out.write_text(json.dumps(figures, indent=1))
 
