@@ -67,9 +67,13 @@ class _Context:
 
 
 def _class_bits(element) -> int:
-    names = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-    if not names.strip():
-        return 0
+    names = f"{element.get('class') or ''} {element.get('id') or ''}"
+    return _name_bits(names.lower()) if names.strip() else 0
+
+
+@lru_cache(maxsize=8192)
+def _name_bits(names: str) -> int:
+    """Bit set over CLASS_TOKENS of one class/id string (pages repeat their class names)."""
     bits = 0
     for word in _CLASS_SPLIT.split(names):
         index = _CLASS_TOKEN_INDEX.get(word)
