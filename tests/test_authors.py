@@ -73,3 +73,24 @@ def test_never_raises_and_never_returns_by_or_empty(text):
         assert name.strip() == name and name
         assert not name.lower().startswith("by ")
         assert not any(ch.isdigit() for ch in name)
+
+
+@pytest.mark.parametrize(
+    "byline, expected",
+    [
+        ("Elena Oberholzer (obe)", ["Elena Oberholzer"]),
+        ("Von Elena Oberholzer (obe), Hans Muster (hm)", ["Elena Oberholzer", "Hans Muster"]),
+        ("Elena Oberholzer\nFolgen", ["Elena Oberholzer"]),
+        ("Jane Doe Follow", ["Jane Doe"]),
+        ("Zeige alle Beiträge von Cem Basman", ["Cem Basman"]),
+        ("Perry Bacon Jr.", ["Perry Bacon Jr."]),
+        ("By Joe S.", ["Joe S."]),
+    ],
+)
+def test_brackets_buttons_and_link_labels_around_names(byline, expected):
+    assert parse_byline(byline, SITES) == expected
+
+
+@pytest.mark.parametrize("label", ["Folgen", "Follow", "Abonnieren", "Artikel von", "Bild © ARD", "No Author"])
+def test_button_and_credit_labels_are_not_authors(label):
+    assert parse_byline(label, SITES) == []

@@ -49,3 +49,13 @@ def test_local_times_use_the_sites_time_zone():
     summer = (LBC / "biden-putin-b.html").read_text(encoding="utf-8").replace("7 December 2021", "7 July 2021")
     assert newscrawl.extract(summer, EXPECTED["url"], rules=LBC_RULES).date_published == "2021-07-07T17:24:00+00:00"
     assert newscrawl.extract(summer, EXPECTED["url"]).date_published == "2021-07-07T18:24:00+00:00"
+
+
+@pytest.mark.parametrize("rules", [LBC_RULES, None], ids=["site-rules", "general"])
+def test_plain_markup_captions_are_not_body(rules):
+    """biden-putin-c.html: captions are bare <p>s beside bare <img>s, with no caption class or figure."""
+    article = newscrawl.extract((LBC / "biden-putin-c.html").read_bytes(), EXPECTED["url"], rules=rules)
+    lines = article.article_body.splitlines()
+    assert "Russia US. Picture: PA" not in lines
+    assert not any("via AP)" in line for line in lines)
+    assert lines == EXPECTED["body_paragraphs"]

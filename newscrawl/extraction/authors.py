@@ -23,6 +23,21 @@ _BY_PREFIX = re.compile(
     r"reporting|report)\s*:\s*",
     re.I,
 )
+# Link labels around a name: "Zeige alle Beiträge von X", "View all posts by X", "Eingestellt von X".
+_LABEL_PREFIX = re.compile(
+    r"^(?:(?:zeige|view|see|show|alle)\s+)?(?:alle\s+|all\s+|more\s+)?"
+    r"(?:beiträge|posts|articles|artikel|stories|texte)\s+(?:von|by|de)\b\s*|"
+    r"^(?:eingestellt|geschrieben|verfasst|kommentar|posted|submitted)\s+(?:von|by)\b\s*",
+    re.I,
+)
+# Initials or a desk code in brackets after a name: "Elena Oberholzer (obe)", "Jane Doe [jd]".
+_BRACKETED = re.compile(r"\s*[(\[][^()\[\]]{0,40}[)\]]")
+# Buttons and counters printed next to a name: "Folgen", "Follow", "12 Shares".
+_BUTTON_WORDS = frozenset(
+    "follow folgen abonnieren subscribe suivre seguir segui volgen obserwuj shares share teilen".split()
+)
+# A name ending in an initial or a suffix keeps its full stop: "Joe S.", "Perry Bacon Jr.".
+_KEEPS_FULL_STOP = re.compile(r"(?:^|\s)(?:\w|jr|sr|st)\.$", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -66,8 +81,8 @@ _ROLE_NOUNS = frozenset(
 _GENERIC_NAMES = frozenset(
     """admin administrator staff editor editors guest anonymous unknown none null undefined author
     user webmaster newsroom redaktion redacción redação desk team contributor reporter editorial
-    гость""".split()
-)
+    гость text stand antworten reply""".split()
+) | frozenset(("no author", "kein autor", "sans auteur"))
 _MAX_NAME_WORDS = 6
 _FOR_OUTLET = re.compile(r"\s+(?:for|from|at)\s+.*$", re.I)
 
@@ -108,7 +123,8 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     text = _URL.sub(" ", text)
     text = _HANDLE.sub(" ", text)
     text = _DATE_TEXT.sub(" ", text)
-    text = _BY_PREFIX.sub("", text.strip(" :-–—|,"))
+    text = _BRACKETED.sub("", text)
+    text = _BY_PREFIX.sub("", _LABEL_PREFIX.sub("", text.strip(" :-–—|,")))
     site_keys = set()
     for name in site_names:
         if name:
@@ -120,7 +136,10 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     for separator, chunk in _split_with_separators(text):
         if after_outlet and separator in (",", "|"):
             continue
-        chunk = _BY_PREFIX.sub("", chunk.strip(" :-–—.()[]\"'")).strip(" :-–—.()[]\"'")
+        stripped = chunk.strip(" :-–—()[]\"'")
+        chunk = _BY_PREFIX.sub("", _LABEL_PREFIX.sub("", stripped.strip("."))).strip(" :-–—.()[]\"'")
+        if _KEEPS_FULL_STOP.search(stripped) and stripped.endswith(chunk + "."):
+            chunk += "."
         chunk = _FOR_OUTLET.sub("", chunk)  # "Jane Doe for MailOnline"
         name, was_outlet = _clean_name(chunk, site_keys)
         after_outlet = after_outlet or was_outlet
@@ -194,7 +213,13 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
     chunk = _clean_spaces(chunk)
     if not chunk or len(chunk) < 2 or any(ch.isdigit() for ch in chunk):
         return None, False
+    if "©" in chunk:  # a picture credit
+        return None, False
     words = chunk.split()
+    while words and words[-1].casefold() in _BUTTON_WORDS:
+        words = words[:-1]
+    if not words:
+        return None, False
     # A trailing outlet name glued to the name: "Kevin McCoy USA TODAY".
     for cut in range(1, min(4, len(words))):
         if _normalise_key(" ".join(words[-cut:])) in site_keys and len(words) - cut >= 2:

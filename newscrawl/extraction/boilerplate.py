@@ -3,7 +3,8 @@
 Two stages, both general (no site names), each a list of small rules so that a
 rule's effect can be measured by leaving it out:
 - TREE_RULES run on a private copy of the page before extraction: they put drop caps
-  back, drop pop-up dialogs (cookie consent), figure captions and credits, and the
+  back, drop pop-up dialogs (cookie consent), figure captions and credits (also plain
+  text beside an image that names it or credits it), and the
   sidebars/teasers that a heading like "Most read" or "More on this story" introduces.
 - BLOCK_RULES run on the extracted blocks: they drop a leading headline, byline and
   dateline lines, a standfirst the body repeats, promo lines ("Related: ...",
@@ -91,6 +92,58 @@ def drop_captions(tree: HtmlElement) -> None:
         # A caption holds no heading: "content-header__caption-style" is a page header.
         if element.tag != "header" and not _HAS_HEADING(element):
             remove_element(element)
+
+
+# Photo credits: "Picture: PA", "Photo: Jane Doe/Reuters", "(Russian Defence Ministry via AP)", "© AFP".
+_CREDIT = re.compile(
+    r"""(?:\b(?:pictures?|photos?|photograph|photo\ credit|image|images|credit|foto|fotos|bild|quelle|source)
+            \s*:\s*[\w©(][^.]{0,60}$
+      | \((?:[^()]{0,80}\b(?:via|ap\ photo|afp|reuters|getty|epa|pa\ wire|photo|foto|image|picture)\b[^()]{0,60})\)\s*$
+      | (?:©|\(c\)|copyright)\s*[\w][^.]{0,60}$
+      | /\s*(?:getty\ images|afp|reuters|ap|epa|dpa|pa)\s*$
+      | \b(?:getty\ images|shutterstock|imago|picture\ alliance)\s*$)""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_MAX_CREDIT_ONLY_WORDS = 8
+_IMAGE_TAGS = ("img", "picture", "figure", "video")
+_CAPTION_TAGS = frozenset(("p", "span", "div", "em", "small", "i", "cite"))
+
+
+def drop_plain_captions(tree: HtmlElement) -> None:
+    """Captions in plain markup: a short text element right after an image that names the
+    image (starts with its alt text) or carries a photo credit; and lone credit lines."""
+    for image in list(tree.iter("img", "picture")):
+        anchor = _image_anchor(image)
+        if anchor is None:
+            continue
+        caption = anchor.getnext()
+        if caption is None or not isinstance(caption.tag, str) or caption.tag not in _CAPTION_TAGS:
+            continue
+        if (anchor.tail or "").strip() or len(caption) > 3:
+            continue
+        text = " ".join(caption.text_content().split())
+        if not text or len(text) > _MAX_CAPTION_CHARS:
+            continue
+        alt = " ".join((image.get("alt") or "").split())
+        if _CREDIT.search(text) or (len(alt) >= 8 and text.casefold().startswith(alt.casefold())):
+            remove_element(caption)
+    for element in list(tree.iter("p")):
+        text = " ".join(element.text_content().split())
+        if text and len(words(text)) <= _MAX_CREDIT_ONLY_WORDS and _CREDIT.match(text):
+            remove_element(element)
+
+
+def _image_anchor(image: HtmlElement) -> HtmlElement | None:
+    """The image, or the textless wrapper that holds only it (<p><img></p>, <a><img></a>)."""
+    node = image
+    for _ in range(3):
+        parent = node.getparent()
+        if parent is None or parent.tag in _KEEP_TAGS or (parent.text or "").strip() or len(parent) != 1:
+            break
+        if parent.text_content().strip():
+            break
+        node = parent
+    return node
 
 
 def _has_caption_name(element: HtmlElement) -> bool:
@@ -228,7 +281,7 @@ def drop_dialogs(tree: HtmlElement) -> None:
             remove_element(element)
 
 
-TREE_RULES: list[TreeRule] = [join_drop_caps, drop_dialogs, drop_captions, drop_teaser_blocks]
+TREE_RULES: list[TreeRule] = [join_drop_caps, drop_dialogs, drop_captions, drop_plain_captions, drop_teaser_blocks]
 
 
 # --- block stage ------------------------------------------------------------------------

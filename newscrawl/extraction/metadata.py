@@ -356,6 +356,10 @@ class _Extractor:
         candidates = [c for c in (clean_text(c) for c in candidates) if c]
         h1s = [h for h in self.h1s[:3] if not self._is_site_name(h)]
         for h1 in h1s:
+            for candidate in candidates:
+                if _has_kicker(h1, candidate):  # "Tunesien Große Aufgaben…": the metadata has the headline alone
+                    return candidate
+        for h1 in h1s:
             if any(self._h1_matches(h1, c) for c in candidates):
                 return h1
         if h1s and candidates and len(h1s[0]) >= 20:
@@ -378,7 +382,10 @@ class _Extractor:
             return False
         if h1_key == key:
             return True
-        return len(key) >= 20 and len(h1_key) >= 20 and (h1_key.startswith(key) or key.startswith(h1_key))
+        if len(key) >= 20 and len(h1_key) >= 20 and (h1_key.startswith(key) or key.startswith(h1_key)):
+            return True
+        # The SEO title wraps the visible headline: "Author: Headline", "Headline (40222) - Site".
+        return len(h1.split()) >= 2 and len(h1_key) >= 8 and h1_key in key
 
     def _strip_site_suffix(self, title: str | None) -> str | None:
         """'Headline - BBC News' -> 'Headline'; also a leading 'Site | '. Separators inside the
@@ -1029,6 +1036,13 @@ def _in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
         if depth <= 8 and noise_class.search(ancestor.get("class") or ""):
             return True
     return False
+
+
+def _has_kicker(h1: str, candidate: str) -> bool:
+    """The <h1> is the metadata headline with a kicker or date glued in front of it."""
+    h1_key, key = _compare_key(h1), _compare_key(candidate)
+    return len(key) >= 20 and len(h1_key) > len(key) and h1_key.endswith(key) and len(h1.split()) - len(
+        candidate.split()) <= 4
 
 
 def _words(text: str) -> list[str]:

@@ -37,15 +37,29 @@ class Block:
 
 def blocks(element) -> list[Block]:
     """Blocks of text under ``element``, in document order."""
-    result: list[Block] = []
+    return [block for block, _, _ in owned_blocks(element)]
+
+
+def owned_blocks(element) -> list[tuple[Block, object, int]]:
+    """(block, the block element holding it, characters of its text inside links), in document order."""
+    result: list[tuple[Block, object, int]] = []
     parts: list[str] = []
     kinds = ["paragraph"]
+    owners = [element]
+    links = [0, 0]  # open <a> depth, link characters in the current block
 
     def flush() -> None:
         text = _SPACE_RE.sub(" ", "".join(parts)).strip()
         if text:
-            result.append(Block(kinds[-1], text))
+            result.append((Block(kinds[-1], text), owners[-1], min(links[1], len(text))))
         parts.clear()
+        links[1] = 0
+
+    def add(text: str | None) -> None:
+        if text:
+            parts.append(text)
+            if links[0]:
+                links[1] += len(text.strip())
 
     # Iterative walk: deeply nested markup must not hit the recursion limit.
     stack: list[tuple[object, bool]] = [(element, False)]
@@ -56,19 +70,25 @@ def blocks(element) -> list[Block]:
             if tag in BLOCK_TAGS:
                 flush()
                 kinds.pop()
+                owners.pop()
             elif tag in CELL_TAGS:
                 parts.append(" ")
-            parts.append(node.tail or "")
+            if tag == "a":
+                links[0] -= 1
+            add(node.tail)
             continue
         if not tag or tag in SKIP_TAGS or tag in BREAK_TAGS:  # comments, scripts, line breaks
             if tag in BREAK_TAGS:
                 flush()
-            parts.append(node.tail or "")
+            add(node.tail)
             continue
         if tag in BLOCK_TAGS:
             flush()
             kinds.append(_kind(tag, kinds[-1]))
-        parts.append(node.text or "")
+            owners.append(node)
+        if tag == "a":
+            links[0] += 1
+        add(node.text)
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(node))
     flush()

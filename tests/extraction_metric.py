@@ -1,9 +1,13 @@
-"""The article-extraction-benchmark metric (scrapinghub/article-extraction-benchmark, evaluate.py).
+"""The two body metrics of the development sets, shared by the benchmarks and the quality gates.
 
-Tokens are ``\\w+``; texts are compared as multisets of 4-token shingles.  Per page,
+Shingle metric (scrapinghub/article-extraction-benchmark, evaluate.py): tokens are ``\\w+``; texts are compared as multisets of 4-token shingles.  Per page,
 tp/fp/fn are normalised to sum to 1; precision is averaged over pages with a non-empty
 prediction, recall over pages with a non-empty truth, F1 is the harmonic mean of the
 two averages.  Accuracy is exact equality of the token lists.
+
+Snippet metric (trafilatura's tests/eval_common.py): after collapsing whitespace, a
+``with`` snippet found in the body is a true positive, a missing one a false negative,
+a ``without`` snippet found a false positive; counts are summed over pages.
 """
 
 from __future__ import annotations
@@ -88,3 +92,49 @@ def summarize(scores: Iterable[PageScore]) -> Summary:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     accuracy = statistics.mean(s.exact for s in scores) if scores else 0.0
     return Summary(f1, precision, recall, accuracy, len(scores))
+
+
+# --- snippet metric -------------------------------------------------------------------------
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+def collapse(text: str | None) -> str:
+    return _SPACE_RE.sub(" ", (text or "").replace("\xad", "")).strip()
+
+
+@dataclass(frozen=True)
+class SnippetCounts:
+    tp: int
+    fp: int
+    fn: int
+
+    def __add__(self, other: "SnippetCounts") -> "SnippetCounts":
+        return SnippetCounts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        total = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / total if total else 0.0
+
+
+def score_snippets(with_snippets: list[str], without_snippets: list[str], prediction: str) -> SnippetCounts:
+    text = collapse(prediction)
+    tp = sum(collapse(s) in text for s in with_snippets)
+    fp = sum(collapse(s) in text for s in without_snippets)
+    return SnippetCounts(tp, fp, len(with_snippets) - tp)
+
+
+def sum_snippets(counts: Iterable[SnippetCounts]) -> SnippetCounts:
+    total = SnippetCounts(0, 0, 0)
+    for count in counts:
+        total = total + count
+    return total
