@@ -26,7 +26,7 @@ No index state is held in process memory, so it survives restarts and is
 shared by several worker processes. Per article: 64 band rows + one ~1 KB sample.
 
 Threshold (``THRESHOLD = 0.4``), chosen by measurement
-(``python -m newscrawl.benchmarks.nearduplicates study --dataset ...``) over the
+(``python3 -m benchmarks.nearduplicates study --dataset ...``) over the
 181 bodies of the extraction benchmark and 905 syndicated copies of them:
 independently written articles never score above 0.30 (exact containment at most
 0.27: two press releases of one site sharing boilerplate; the closest same-event
@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 # Stats key the pipeline counts a linked copy under.
 NEAR_DUPLICATE_STAT = "newscrawl/articles/near_duplicate"
 
-# --- parameters (chosen by measurement: newscrawl/benchmarks/nearduplicates.py) ---
+# --- parameters (chosen by measurement: benchmarks/nearduplicates.py) ---
 SHINGLE_SIZE = 5  # words per shingle
 NUM_PERM = 128  # MinHash permutations
 ROWS = 2  # signature rows per LSH band

@@ -1,4 +1,4 @@
-"""Smoke test of the stored-state benchmark (newscrawl/benchmarks/state.py): tiny sizes,
+"""Smoke test of the stored-state benchmark (benchmarks/state.py): tiny sizes,
 no timing assertions; the lookups must find what the seeding stored."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 
-from newscrawl.benchmarks import state
+from benchmarks import state
 
 OPS = (*state.LOOKUPS, *state.CLASSIFY)
 

@@ -1,16 +1,9 @@
-"""Per-field accuracy of metadata extraction on the hand-labelled golden set.
+"""Scoring of metadata extraction against the hand-labelled golden set (tests/fixtures/golden/),
+shared by tests/test_metadata_golden.py and benchmarks/metadata.py.
 
-    python -m newscrawl.benchmarks.metadata            # ours vs trafilatura, table on stdout
-    python -m newscrawl.benchmarks.metadata --misses   # also list every wrong field
-
-Columns: ours on all pages; ours on the "holdout" pages (labelled after the rules were
-frozen; see tests/fixtures/golden/README.md for their first-run scores); trafilatura's
-extract_metadata; ours restricted to the 7 fields trafilatura produces. Times are CPU ms
-per page including parsing the HTML (trafilatura parses too).
-
-Golden pages live in tests/fixtures/golden/: <name>.html.gz plus <name>.expected.json
-holding the truth for every field, written by hand (see the README there). An expected
-file may list other acceptable answers under "accept": {"field": [alternative, ...]}.
+Golden pages: <name>.html.gz plus <name>.expected.json holding the truth for every field, written
+by hand (see the README there). An expected file may list other acceptable answers under
+"accept": {"field": [alternative, ...]}.
 
 Comparison rules, per field:
   headline, description    whitespace-collapsed text, exact (NFC)
@@ -23,7 +16,6 @@ Comparison rules, per field:
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import statistics
@@ -36,7 +28,7 @@ from newscrawl.extraction.dates import parse_date, to_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.metadata import extract_metadata
 
-GOLDEN_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "golden"
+GOLDEN_DIR = Path(__file__).resolve().parent / "fixtures" / "golden"
 FIELDS = (
     "headline", "description", "authors", "date_published", "date_modified",
     "in_language", "section", "tags", "main_image", "canonical_url",
@@ -127,32 +119,6 @@ def ours(page: GoldenPage) -> dict:
 
 # trafilatura's metadata has no modified date, no language (that needs its text-based
 # detection) and dates at day precision only (compare the "date_published (day)" row).
-TRAFILATURA_UNSUPPORTED = frozenset({"date_published", "date_modified", "in_language"})
-
-
-def trafilatura_baseline(page: GoldenPage) -> dict:
-    """trafilatura.extract_metadata on the raw page, mapped to our field names."""
-    import trafilatura
-
-    meta = trafilatura.extract_metadata(page.html, default_url=page.url)
-    if meta is None:
-        return {f: None for f in FIELDS}
-    authors = [a.strip() for a in (meta.author or "").split(";") if a.strip()]
-    categories = meta.categories or []
-    return {
-        "headline": meta.title,
-        "description": meta.description,
-        "authors": authors,
-        "date_published": meta.date,
-        "date_modified": None,
-        "in_language": getattr(meta, "language", None),
-        "section": categories[0] if categories else None,
-        "tags": meta.tags or [],
-        "main_image": meta.image,
-        "canonical_url": meta.url,
-    }
-
-
 def _same_day(got, expected: dict, url: str) -> bool:
     truths = [expected.get("date_published")] + list(expected.get("accept", {}).get("date_published", []))
     got_date = parse_date(got, url) if isinstance(got, str) else None
@@ -198,28 +164,3 @@ def format_table(columns: dict[str, tuple[Score, int]]) -> str:
         f"{statistics.median(columns[n][0].millis) if columns[n][0].millis else 0:>14.2f}" for n in names))
     lines.append(f"{'pages':<22}" + "".join(f"{columns[n][0].total:>14}" for n in names))
     return "\n".join(lines)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", action="store_true", help="list every wrong field of ours")
-    parser.add_argument("--no-baseline", action="store_true", help="skip trafilatura")
-    args = parser.parse_args(argv)
-    pages = load_golden()
-    columns = {"ours": score(pages)}
-    # Pages labelled after the rules were frozen: an estimate less flattered by tuning.
-    holdout = [page for page in pages if page.expected.get("holdout")]
-    if holdout:
-        columns["ours:holdout"] = score(holdout)
-    if not args.no_baseline:
-        columns["trafilatura"] = score(pages, trafilatura_baseline, TRAFILATURA_UNSUPPORTED)
-        # Ours on the same fields trafilatura produces, for a like-for-like overall figure.
-        columns["ours:same7"] = score(pages, unsupported=TRAFILATURA_UNSUPPORTED)
-    print(format_table(columns))
-    if args.misses:
-        for page, name, got, expected in columns["ours"][0].misses:
-            print(f"- {page} {name}: got {got!r} expected {expected!r}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """Scale of the stored state: per-item cost of the incremental and dedup checks, and
 the crawler's memory, with 1k vs 200k articles already in the database.
 
-    python -m newscrawl.benchmarks.state [--sizes 1000,200000] [--probes 500]
+    python3 -m benchmarks.state [--sizes 1000,200000] [--probes 500]
         [--database-dir DIR] [--postgres-url URL] [--seed 1] [--keep]
 
 For each size N a fresh SQLite database (in a temporary directory unless

@@ -1,8 +1,8 @@
 """Near-duplicate (syndicated copy) detection: threshold study and speed benchmark.
 
-    python -m newscrawl.benchmarks.nearduplicates study --dataset DIR [--copies-seed N] [--configs ...]
-    python -m newscrawl.benchmarks.nearduplicates speed [--sizes 1000 10000] [--database URL]
-    python -m newscrawl.benchmarks.nearduplicates index --dataset DIR [--database URL]
+    python3 -m benchmarks.nearduplicates study --dataset DIR [--copies-seed N] [--configs ...]
+    python3 -m benchmarks.nearduplicates speed [--sizes 1000 10000] [--database URL]
+    python3 -m benchmarks.nearduplicates index --dataset DIR [--database URL]
 
 DIR is scrapinghub/article-extraction-benchmark (``scrapinghub/ground-truth.json``,
 {id: {url, articleBody}}) plus ``same-event-groups.json`` (groups of pages about the
