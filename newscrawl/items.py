@@ -23,8 +23,11 @@ class Article:
     main_image: str | None = None
     site: str | None = None
     date_downloaded: str | None = None
-    # Why article_body is empty, when it is (e.g. "not-html", "no-article"). Not stored.
-    extraction_problem: str | None = None
+    # Why article_body is empty, when it is (e.g. "not-html", "no-article"). Not stored or exported.
+    extraction_problem: str | None = field(default=None, metadata={"internal": True})
 
 
 ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
+# What is stored (pipelines.storage.article_row) and exported (FEED_EXPORT_FIELDS): every field
+# that is not internal. A new field needs only its line above and its column in pipelines/schema.py.
+PUBLIC_FIELDS = tuple(f.name for f in fields(Article) if not f.metadata.get("internal"))

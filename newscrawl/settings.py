@@ -1,5 +1,7 @@
 """Scrapy settings for newscrawl. Override any of them with `-s NAME=VALUE`."""
 
+from newscrawl.items import PUBLIC_FIELDS
+
 BOT_NAME = "newscrawl"
 
 SPIDER_MODULES = ["newscrawl.spiders"]
@@ -84,11 +86,7 @@ LOGSTATS_INTERVAL = 60.0
 
 FEED_EXPORT_ENCODING = "utf-8"
 # `-O articles.jsonl` exports the Article fields, not the internal extraction_problem.
-FEED_EXPORT_FIELDS = [
-    "url", "canonical_url", "headline", "description", "article_body", "authors",
-    "date_published", "date_published_raw", "date_modified", "date_modified_raw",
-    "in_language", "section", "tags", "main_image", "site", "date_downloaded",
-]
+FEED_EXPORT_FIELDS = list(PUBLIC_FIELDS)
 # Unattended cron runs need no control ports.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

@@ -136,24 +136,9 @@ article_urls = Table(
     Column("first_seen", UtcDateTime, nullable=False),
 )
 
-# Columns refreshed when an article's content is stored again.
-CONTENT_COLUMNS = (
-    "canonical_url",
-    "site",
-    "headline",
-    "description",
-    "article_body",
-    "authors",
-    "date_published",
-    "date_published_raw",
-    "date_modified",
-    "date_modified_raw",
-    "date_downloaded",
-    "in_language",
-    "section",
-    "tags",
-    "main_image",
-    "content_hash",
+# Columns refreshed when an article's content is stored again: all but its identity and times.
+CONTENT_COLUMNS = tuple(
+    name for name in articles.c.keys() if name not in ("id", "url", "duplicate_of", "first_seen", "last_seen")
 )
 
 
@@ -291,12 +276,5 @@ minhash_signatures = Table(
     Column("sample", LargeBinary, nullable=False),
 )
 
-# The version of an article that a revision keeps (besides the times).
-REVISION_COLUMNS = (
-    "headline",
-    "description",
-    "article_body",
-    "date_published",
-    "date_modified",
-    "content_hash",
-)
+# The version of an article that a revision keeps (besides the times): the content columns it has.
+REVISION_COLUMNS = tuple(name for name in article_revisions.c.keys() if name in CONTENT_COLUMNS)

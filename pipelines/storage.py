@@ -21,8 +21,11 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider
 
+from sqlalchemy import JSON
+
+from newscrawl.items import PUBLIC_FIELDS
 from pipelines.dedup import classify
-from pipelines.schema import parse_datetime
+from pipelines.schema import UtcDateTime, articles, parse_datetime
 from pipelines.store import ArticleStore, Decision, StoreFailed
 
 __all__ = ["StoragePipeline", "article_row", "parse_datetime"]
@@ -63,23 +66,21 @@ class StoragePipeline:
 
 
 def article_row(adapter: ItemAdapter, decision: Decision) -> dict:
-    """The articles columns for an item (without id, duplicate_of, first/last_seen)."""
-    return {
-        "url": adapter.get("url"),
-        "canonical_url": decision.url_key,
-        "site": adapter.get("site"),
-        "headline": adapter.get("headline"),
-        "description": adapter.get("description"),
-        "article_body": adapter.get("article_body"),
-        "authors": list(adapter.get("authors") or []),
-        "date_published": parse_datetime(adapter.get("date_published")),
-        "date_published_raw": adapter.get("date_published_raw"),
-        "date_modified": parse_datetime(adapter.get("date_modified")),
-        "date_modified_raw": adapter.get("date_modified_raw"),
-        "date_downloaded": parse_datetime(adapter.get("date_downloaded")),
-        "in_language": adapter.get("in_language"),
-        "section": adapter.get("section"),
-        "tags": list(adapter.get("tags") or []),
-        "main_image": adapter.get("main_image"),
-        "content_hash": decision.content_hash,
-    }
+    """The articles columns for an item (without id, duplicate_of, first/last_seen): every public
+    Article field that has a column, converted by the column's type, plus the dedup key and hash."""
+    row = {name: _column_value(name, adapter.get(name)) for name in _ITEM_COLUMNS}
+    row["canonical_url"] = decision.url_key
+    row["content_hash"] = decision.content_hash
+    return row
+
+
+_ITEM_COLUMNS = tuple(name for name in PUBLIC_FIELDS if name in articles.c)
+
+
+def _column_value(name: str, value: Any) -> Any:
+    column_type = articles.c[name].type
+    if isinstance(column_type, UtcDateTime):
+        return parse_datetime(value)
+    if isinstance(column_type, JSON):
+        return list(value or [])
+    return value

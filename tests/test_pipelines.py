@@ -637,3 +637,25 @@ def test_members_without_a_date_count_as_published_when_first_seen(db):
     rows = {row["url"].split("/")[2].split(".")[0]: row for row in read(db)}
     assert rows["copy_5h"]["duplicate_of"] is None
     assert rows["copy_3h"]["duplicate_of"] == rows["copy_5h"]["id"]
+
+
+# -- the row contract: the Article item and the schema define what is stored and exported ---------
+
+
+def test_every_public_article_field_is_stored_and_exported(tmp_path):
+    from itemadapter import ItemAdapter
+
+    from newscrawl.items import PUBLIC_FIELDS
+    from newscrawl.settings import FEED_EXPORT_FIELDS
+    from pipelines.schema import CONTENT_COLUMNS
+    from pipelines.storage import article_row
+    from pipelines.store import NEW, Decision
+
+    assert FEED_EXPORT_FIELDS == list(PUBLIC_FIELDS) and "extraction_problem" not in PUBLIC_FIELDS
+    item = article("https://example.com/a", authors=["A"], tags=["T"], date_published="2021-12-07T18:24:00+00:00",
+                   date_downloaded="2021-12-08T00:00:00+00:00", in_language="en", site="example")
+    row = article_row(ItemAdapter(item), Decision(NEW, "https://example.com/a", "hash"))
+    assert set(row) == {"url", *CONTENT_COLUMNS}
+    assert set(PUBLIC_FIELDS) <= set(row)
+    assert row["date_published"] == datetime(2021, 12, 7, 18, 24, tzinfo=UTC)
+    assert row["authors"] == ["A"] and row["content_hash"] == "hash"
