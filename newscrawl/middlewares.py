@@ -12,6 +12,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.response import response_status_message
 
 from newscrawl.extraction.dates import from_utc_iso
+from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +115,6 @@ class IncrementalMiddleware:
         if not may_be_stored or request.meta.get("incremental_checked"):
             return None
         request.meta["incremental_checked"] = True  # redirects and retries are not checked again
-        from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
-
         store = ArticleStore.for_crawler(self.crawler)
         try:
             known = store.known_article(request.url)

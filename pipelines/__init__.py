@@ -15,6 +15,7 @@ Enable them in this order, with the run recorder after the crawl summary::
 Modules: ``validation`` (drop non-articles), ``dedup`` (new / updated /
 unchanged / duplicate), ``revisions`` (what counts as a changed article),
 ``storage`` + ``store`` (batched writes, revisions, the incremental lookup
-``known_article``), ``runs`` (the run lock and the crawl_runs record),
-``schema``, ``database``, ``dialects``; ``nearduplicates`` (MinHash index).
+``known_article``), ``runlock`` (no two runs of one crawl at once), ``runs``
+(the crawl_runs record), ``schema``, ``migrate`` (+ ``migrations/``),
+``database``, ``dialects``; ``nearduplicates`` (MinHash index).
 """

@@ -8,13 +8,14 @@ upgraded by one command, and a crawl refuses to start on a schema older than its
   (tables, but no ``alembic_version``) counts as the baseline revision 0001.
 
 Both hold a lock for their whole run, so workers starting together cannot race: a
-transaction-scoped advisory lock on PostgreSQL, an exclusive ``flock`` on the database file
+transaction-scoped advisory lock on PostgreSQL, an exclusive ``flock`` on the database's folder
 on SQLite. Migration scripts live in ``pipelines/migrations/versions``.
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,10 +120,12 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
         return
-    with open(Path(database).expanduser(), "ab") as handle:  # creates an empty database file
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            with engine.begin() as conn:
-                yield conn
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # The lock is on the database's folder, never on the file itself: closing any descriptor of a
+    # SQLite file drops the process's POSIX locks on it, which SQLite's own connections rely on.
+    folder = os.open(Path(database).expanduser().resolve().parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        os.close(folder)  # releases the flock

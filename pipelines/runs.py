@@ -1,28 +1,4 @@
-"""Crawl runs: the run lock (no two runs of one crawl at once) and the run record.
-
-**Run lock** (``RunLock``, taken by ``ArticleStore.open()`` before anything is
-downloaded, released by its last ``release()``): one ``crawl_locks`` row per
-running crawl, keyed by ``run_lock_key(spider)``: the spider name, plus the
-seed hosts for a spider without a site of its own (``news``), so that the
-general spider can crawl two different sites at once while two runs of the
-same crawl cannot overlap. Different spiders never block each other.
-
-A second run of the same crawl is refused: one ERROR line naming the run that
-holds the lock, stat ``newscrawl/fatal`` = "another run is active", finish
-reason ``another_run_active``, exit status 1. With ``RUN_LOCK_WAIT`` = N it
-waits up to N seconds for the lock first (polling once a second; the crawl
-does nothing else meanwhile). The holder refreshes its ``heartbeat`` every
-``RUN_LOCK_HEARTBEAT`` seconds (default 60). A lock is taken over (WARNING)
-when its heartbeat is older than ``RUN_LOCK_STALE_AFTER`` seconds (default
-600), or when it was taken on this host by a process that no longer exists (a
-killed crawl); the crawl_runs row of the run that held it is then marked
-failed, finish_reason "abandoned". A run whose lock was taken over (it stalled
-longer than RUN_LOCK_STALE_AFTER) stops at its next heartbeat (fatal "run lock
-lost").
-
-Acquiring is compare-and-set on one row (INSERT ... ON CONFLICT DO NOTHING,
-UPDATE ... WHERE token = the old holder's), so it is safe on SQLite and
-PostgreSQL without table locks.
+"""The run record: one ``crawl_runs`` row per crawl (the run lock is in pipelines.runlock).
 
 **Run record** (``CrawlRunRecorder``, an extension): one ``crawl_runs`` row per
 run, inserted at spider_opened with status "running" and completed at
@@ -42,245 +18,21 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import socket
-import time
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.settings import SETTINGS_PRIORITIES
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipelines import dialects
 from pipelines.database import DATABASE_URL_SETTING, describe_error, mask_url
-from pipelines.schema import crawl_locks, crawl_runs
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+from pipelines.runlock import DEGRADED, FAILED, OK, RUNNING, utc_now
+from pipelines.schema import crawl_runs
+from pipelines.store import ArticleStore, SettingsError
 
 logger = logging.getLogger(__name__)
-
-WAIT_SETTING = "RUN_LOCK_WAIT"
-STALE_AFTER_SETTING = "RUN_LOCK_STALE_AFTER"
-HEARTBEAT_SETTING = "RUN_LOCK_HEARTBEAT"
-DEFAULT_WAIT = 0.0
-DEFAULT_STALE_AFTER = 600.0
-DEFAULT_HEARTBEAT = 60.0
-POLL_INTERVAL = 1.0  # seconds between attempts while waiting for the lock
-
-RUNNING, OK, DEGRADED, FAILED = "running", "ok", "degraded", "failed"
-ABANDONED = "abandoned"  # finish_reason of a run whose lock was taken over
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-# -- settings --------------------------------------------------------------------------
-
-
-class LockSettingError(ValueError):
-    def __init__(self, message: str, setting: str) -> None:
-        super().__init__(message)
-        self.setting = setting
-
-
-@dataclass(frozen=True)
-class LockSettings:
-    wait: float = DEFAULT_WAIT  # seconds to wait for a held lock; 0 = refuse at once
-    stale_after: float = DEFAULT_STALE_AFTER  # a heartbeat older than this: the holder is dead
-    heartbeat: float = DEFAULT_HEARTBEAT  # seconds between heartbeats
-
-    @property
-    def heartbeat_interval(self) -> float:
-        """Beat at least three times per stale period, whatever RUN_LOCK_HEARTBEAT says."""
-        return min(self.heartbeat, self.stale_after / 3)
-
-
-def lock_settings(settings) -> LockSettings:
-    """RUN_LOCK_WAIT (>= 0), RUN_LOCK_STALE_AFTER and RUN_LOCK_HEARTBEAT (> 0), in seconds."""
-    values = {}
-    for attribute, name, default, zero_ok in (
-        ("wait", WAIT_SETTING, DEFAULT_WAIT, True),
-        ("stale_after", STALE_AFTER_SETTING, DEFAULT_STALE_AFTER, False),
-        ("heartbeat", HEARTBEAT_SETTING, DEFAULT_HEARTBEAT, False),
-    ):
-        raw = settings.get(name, default)
-        try:
-            if isinstance(raw, bool):
-                raise ValueError
-            value = float(raw)
-            if math.isnan(value) or math.isinf(value) or value < 0 or (value == 0 and not zero_ok):
-                raise ValueError
-        except (TypeError, ValueError):
-            kind = "a non-negative" if zero_ok else "a positive"
-            raise LockSettingError(f"{name} must be {kind} number of seconds, got {raw!r}", name) from None
-        values[attribute] = value
-    return LockSettings(**values)
-
-
-def run_lock_key(spider) -> str:
-    """The lock name of a crawl: the spider name; for a spider without a site of
-    its own (no site_domains or default_seeds, like ``news``), plus its seed hosts."""
-    name = spider.name
-    if getattr(spider, "site_domains", ()) or getattr(spider, "default_seeds", ()):
-        return name
-    hosts = sorted({urlsplit(url).netloc.lower() for url in getattr(spider, "seeds", None) or ()} - {""})
-    return f"{name} {','.join(hosts)}" if hosts else name
-
-
-# -- the lock --------------------------------------------------------------------------
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process *pid* exists on this host (a zombie counts as gone)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OverflowError, ValueError, OSError):
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-class RunLock:
-    """The crawl_locks row of one crawl. Methods raise SQLAlchemyError on database errors."""
-
-    def __init__(self, engine: Engine, name: str, spider: str, settings: LockSettings | None = None) -> None:
-        self.engine = engine
-        self.name = name
-        self.spider = spider
-        self.settings = settings or LockSettings()
-        self.token = uuid.uuid4().hex
-        self.pid = os.getpid()
-        self.hostname = socket.gethostname()
-        self.holder: Any = None  # the other run's row, when acquire() was refused
-        self.taken_over: Any = None  # the stale row this run replaced, if any
-
-    def acquire(self) -> bool:
-        """Take the lock, waiting up to settings.wait seconds. False: another run holds it."""
-        deadline = time.monotonic() + self.settings.wait
-        announced = False
-        while True:
-            holder = self._try_insert()
-            if holder is None:
-                return True
-            if holder is False:  # released between our insert and read: try again
-                continue
-            stale = self.stale_reason(holder)
-            if stale is not None:
-                if self._take_over(holder, stale):
-                    return True
-                continue  # someone else changed the row meanwhile
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.holder = holder
-                return False
-            if not announced:
-                logger.info("%s Waiting up to %.0f s for it to finish.",
-                            self._describe(holder, "Another run is active:"), self.settings.wait)
-                announced = True
-            time.sleep(min(POLL_INTERVAL, remaining))
-
-    def _try_insert(self):
-        """None if the lock was inserted (acquired), else the holder's row (False: no row)."""
-        now = utc_now()
-        row = {
-            "name": self.name, "token": self.token, "spider": self.spider, "run_id": None,
-            "pid": self.pid, "hostname": self.hostname, "started_at": now, "heartbeat": now,
-        }
-        with self.engine.begin() as conn:
-            # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT.
-            statement = dialects.insert_ignoring_conflicts(conn.engine, crawl_locks, "name")
-            if conn.execute(statement.returning(crawl_locks.c.name), row).first() is not None:
-                return None
-            holder = conn.execute(select(crawl_locks).where(crawl_locks.c.name == self.name)).first()
-        return False if holder is None else holder
-
-    def stale_reason(self, holder) -> str | None:
-        """Why the holder's lock may be taken over, or None while it is live."""
-        age = (utc_now() - holder.heartbeat).total_seconds()
-        if age > self.settings.stale_after:
-            return f"its last heartbeat was {age:.0f} s ago (RUN_LOCK_STALE_AFTER = {self.settings.stale_after:g} s)"
-        if holder.hostname == self.hostname and not pid_alive(holder.pid):
-            return f"its process {holder.pid} on this host is gone"
-        return None
-
-    def _take_over(self, holder, reason: str) -> bool:
-        now = utc_now()
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                update(crawl_locks)
-                .where(crawl_locks.c.name == self.name, crawl_locks.c.token == holder.token)
-                .values(token=self.token, spider=self.spider, run_id=None, pid=self.pid,
-                        hostname=self.hostname, started_at=now, heartbeat=now)
-            )
-            if taken.rowcount != 1:
-                return False
-            if holder.run_id is not None:
-                conn.execute(
-                    update(crawl_runs)
-                    .where(crawl_runs.c.id == holder.run_id, crawl_runs.c.status == RUNNING)
-                    .values(status=FAILED, finish_reason=ABANDONED, finished_at=holder.heartbeat,
-                            fatal="run abandoned (its lock was taken over)")
-                )
-        self.taken_over = holder
-        logger.warning("%s: taking it over, %s.", self._describe(holder, "A stale run lock"), reason)
-        return True
-
-    def attach_run(self, conn: Connection, run_id: int) -> None:
-        conn.execute(
-            update(crawl_locks)
-            .where(crawl_locks.c.name == self.name, crawl_locks.c.token == self.token)
-            .values(run_id=run_id)
-        )
-
-    def heartbeat(self) -> bool:
-        """Refresh the heartbeat. False if the lock is no longer ours (taken over)."""
-        with self.engine.begin() as conn:
-            refreshed = conn.execute(
-                update(crawl_locks)
-                .where(crawl_locks.c.name == self.name, crawl_locks.c.token == self.token)
-                .values(heartbeat=utc_now())
-            )
-        return refreshed.rowcount == 1
-
-    def release(self) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(crawl_locks).where(crawl_locks.c.name == self.name, crawl_locks.c.token == self.token))
-
-    def refusal_message(self, masked_url: str) -> str:
-        return (
-            f"{self._describe(self.holder, 'Another run is active:')} Database {masked_url}. "
-            f"Set {WAIT_SETTING}=SECONDS to wait for it; a lock whose heartbeat is older than "
-            f"{STALE_AFTER_SETTING} ({self.settings.stale_after:g} s) or whose process is gone is taken over."
-        )
-
-    def _describe(self, holder, prefix: str) -> str:
-        if holder is None:
-            return f"{prefix} lock {self.name!r}."
-        age = (utc_now() - holder.heartbeat).total_seconds()
-        run = f"run {holder.run_id}, " if holder.run_id is not None else ""
-        return (
-            f"{prefix} spider {holder.spider!r} (lock {holder.name!r}), {run}pid {holder.pid} on "
-            f"{holder.hostname}, started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC, "
-            f"last heartbeat {age:.0f} s ago."
-        )
 
 
 # -- the run record --------------------------------------------------------------------
@@ -356,8 +108,6 @@ class CrawlRunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider) -> None:
-        from pipelines.store import ArticleStore, SettingsError
-
         try:
             self.store = ArticleStore.for_crawler(self.crawler)
         except SettingsError:

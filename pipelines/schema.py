@@ -207,7 +207,7 @@ article_revisions = Table(
     Column("run_id", Integer, ForeignKey("crawl_runs.id", ondelete="SET NULL"), nullable=True),
 )
 
-# The run lock: one row per crawl that is running (pipelines.runs.RunLock).
+# The run lock: one row per crawl that is running (pipelines.runlock.RunLock).
 # ``name`` is the lock key: the spider name (plus the seed hosts for a spider
 # without a site of its own, such as ``news``). ``token`` identifies the holder.
 crawl_locks = Table(

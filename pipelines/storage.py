@@ -3,7 +3,7 @@
 Settings: DATABASE_URL (else $NEWSCRAWL_DATABASE_URL, else
 sqlite:///newscrawl.db), DATABASE_BATCH_SIZE (default 100), and the run lock's
 RUN_LOCK_WAIT (default 0: refuse), RUN_LOCK_STALE_AFTER (600) and
-RUN_LOCK_HEARTBEAT (60), in seconds (pipelines.runs).
+RUN_LOCK_HEARTBEAT (60), in seconds (pipelines.runlock).
 The database is checked and the run lock taken at open_spider, so a crawl with
 an unusable database, or overlapping a run of the same crawl, stops before
 downloading anything.

@@ -12,7 +12,7 @@ the same transaction as the update, its old version is copied to
 ``article_revisions`` (counted as ``newscrawl/articles/revisions``). An
 unchanged one only gets its ``last_seen`` refreshed.
 
-``open()`` also takes the run lock (``pipelines.runs.RunLock``): a second run
+``open()`` also takes the run lock (``pipelines.runlock.RunLock``): a second run
 of the same crawl against the same database is refused (or waits up to
 ``RUN_LOCK_WAIT`` seconds), so that two runs never deduplicate against each
 other's half-written batches. The lock is released by the last ``release()``.
@@ -56,7 +56,7 @@ from newscrawl.urls import canonicalize_url
 from pipelines.nearduplicates import earliest_version
 from pipelines import dialects, migrate
 from pipelines.database import DatabaseError, database_url, describe_error, mask_url, open_engine
-from pipelines.runs import LockSettingError, LockSettings, RunLock, lock_settings, run_lock_key
+from pipelines.runlock import LockSettingError, LockSettings, RunLock, lock_settings, run_lock_key
 from pipelines.schema import (
     CONTENT_COLUMNS,
     REVISION_COLUMNS,

@@ -18,7 +18,7 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, insert, select
 
 from newscrawl.demo.server import Route
-from pipelines.runs import LockSettings, RunLock, lock_settings, pid_alive, run_lock_key
+from pipelines.runlock import LockSettings, RunLock, lock_settings, pid_alive, run_lock_key
 from pipelines.schema import crawl_locks, crawl_runs, metadata
 from tests.crawling import FAST, PROJECT_DIR, read_rows, run_crawl
 from tests.generated_site import GeneratedArticle, article_page

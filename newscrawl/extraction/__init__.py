@@ -11,6 +11,7 @@ import logging
 from newscrawl.extraction.body import extract_body
 from newscrawl.extraction.document import Document, parse_document
 from newscrawl.extraction.embedded import embedded_article_text
+from newscrawl.extraction.loader import ArticleLoader
 from newscrawl.extraction.metadata import extract_metadata
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.items import Article
@@ -34,8 +35,6 @@ def extract(
 
 
 def extract_document(doc: Document, rules: ExtractionRules | None = None) -> Article:
-    from newscrawl.loaders import ArticleLoader  # loaders import dates from this package
-
     metadata = extract_metadata(doc, rules)
     body = extract_body(doc, rules, headline=metadata.get("headline"))
     loader = ArticleLoader(timezone=rules.timezone if rules else None, url=doc.url or None)
