@@ -10,22 +10,18 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.extensions.logstats import LogStats
 
-from pipelines.validation import DROPPED_STAT  # newscrawl/dropped/<reason>, one per dropped item
+from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)
 
-# A short reason string; set when the run failed. The crawl command exits 1 when it is set.
-FATAL_STAT = "newscrawl/fatal"
-# Set when the run stored articles but validation dropped most article pages (exit status 0).
-DEGRADED_STAT = "newscrawl/degraded"
 # Outcomes that write a row (newscrawl/articles/<outcome>): what the progress line calls stored.
 STORED_OUTCOMES = ("new", "updated", "near_duplicate")
 
 
 class CrawlSummary:
     """Logs one summary line at close and gives the run's verdict: failed when nothing could be
-    fetched, or when article pages were fetched and validation dropped all of them (FATAL_STAT);
-    degraded when it dropped more than half of them (DEGRADED_STAT, a WARNING)."""
+    fetched, or when article pages were fetched and validation dropped all of them (keys.FATAL);
+    degraded when it dropped more than half of them (keys.DEGRADED, a WARNING)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -39,29 +35,28 @@ class CrawlSummary:
         get = self.crawler.stats.get_value
         return {
             "pages": get("response_received_count", 0),
-            "articles": get("newscrawl/pages/article", 0),
-            "new": get("newscrawl/articles/new", 0),
-            "updated": get("newscrawl/articles/updated", 0),
-            "unchanged": get("newscrawl/articles/unchanged", 0),
-            "duplicates": get("newscrawl/articles/duplicate", 0),
-            "near_duplicates": get("newscrawl/articles/near_duplicate", 0),
-            "dropped": get("newscrawl/dropped", 0),
-            "skipped": sum(v for k, v in self.crawler.stats.get_stats().items()
-                           if k.startswith("newscrawl/skipped/") and isinstance(v, int)),
-            "errors": get("newscrawl/errors", 0),
+            "articles": get(keys.PAGES_ARTICLE, 0),
+            "new": get(keys.article_outcome("new"), 0),
+            "updated": get(keys.article_outcome("updated"), 0),
+            "unchanged": get(keys.article_outcome("unchanged"), 0),
+            "duplicates": get(keys.article_outcome("duplicate"), 0),
+            "near_duplicates": get(keys.article_outcome("near_duplicate"), 0),
+            "dropped": get(keys.DROPPED, 0),
+            "skipped": keys.total(self.crawler.stats.get_stats(), keys.SKIPPED),
+            "errors": get(keys.ERRORS, 0),
         }
 
     def spider_closed(self, spider, reason):
         stats = self.crawler.stats
         counts = self.counts()
-        if not stats.get_value(FATAL_STAT):
+        if not stats.get_value(keys.FATAL):
             verdict = self.failure_reason(counts)
             if verdict:
-                stats.set_value(FATAL_STAT, verdict)
-        fatal = stats.get_value(FATAL_STAT)
+                stats.set_value(keys.FATAL, verdict)
+        fatal = stats.get_value(keys.FATAL)
         degraded = None if fatal else self.degraded_reason(counts)
         if degraded:
-            stats.set_value(DEGRADED_STAT, degraded)
+            stats.set_value(keys.DEGRADED, degraded)
         summary = " ".join(f"{name}={value}" for name, value in counts.items())
         if fatal:
             log, status = logger.error, f"FAILED ({fatal})"
@@ -77,7 +72,7 @@ class CrawlSummary:
 
     def drops(self, counts: dict[str, int]) -> str:
         """"validation dropped 3 of 4 article pages (body_too_short: 2, no_headline: 1)"."""
-        prefix = DROPPED_STAT + "/"
+        prefix = keys.DROPPED + "/"
         reasons = sorted(((k.removeprefix(prefix), v) for k, v in self.crawler.stats.get_stats().items()
                           if k.startswith(prefix) and isinstance(v, int)), key=lambda kv: (-kv[1], kv[0]))
         listed = ", ".join(f"{name}: {count}" for name, count in reasons)
@@ -94,8 +89,8 @@ class CrawlSummary:
             return None
         if counts["dropped"]:
             return f"no article stored: {self.drops(counts)}"
-        article_requests = get("newscrawl/requests/article", 0)
-        if article_requests and get("newscrawl/errors/article_requests", 0) >= article_requests:
+        article_requests = get(keys.ARTICLE_REQUESTS, 0)
+        if article_requests and get(keys.ERRORS_ARTICLE_REQUESTS, 0) >= article_requests:
             return f"every article request failed ({article_requests})"
         if counts["pages"] == 0 and counts["errors"]:
             return "no page could be fetched"
@@ -123,9 +118,9 @@ class CrawlProgress(LogStats):
     def log(self, spider) -> None:
         self.calculate_stats()
         stats = self.crawler.stats.get_stats()
-        stored = sum(stats.get(f"newscrawl/articles/{outcome}", 0) for outcome in STORED_OUTCOMES)
-        skipped = sum(v for k, v in stats.items() if k.startswith("newscrawl/skipped/") and isinstance(v, int))
-        dropped = sum(v for k, v in stats.items() if k.startswith(DROPPED_STAT + "/") and isinstance(v, int))
+        stored = sum(stats.get(keys.article_outcome(outcome), 0) for outcome in STORED_OUTCOMES)
+        skipped = keys.total(stats, keys.SKIPPED)
+        dropped = keys.total(stats, keys.DROPPED)
         start = stats.get("start_time")
         elapsed = str(datetime.now(timezone.utc) - start).split(".")[0] if start else "?"
         logger.info(

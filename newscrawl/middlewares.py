@@ -13,6 +13,7 @@ from scrapy.utils.response import response_status_message
 
 from newscrawl.extraction.dates import from_utc_iso
 from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
+from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         stats = self.crawler.stats
         wait = retry_after_seconds(response.headers.get(b"Retry-After")) if response.status in (429, 503) else None
         if wait is not None and wait > self.retry_after_max:
-            stats.inc_value("newscrawl/retry/retry_after_too_long")
+            stats.inc_value(keys.RETRY_AFTER_TOO_LONG)
             logger.warning("%s asks to retry after %.0f s, more than RETRY_AFTER_MAX (%.0f s): giving up",
                            request.url, wait, self.retry_after_max)
             return response
@@ -60,7 +61,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry is None:
             return response
         if wait is not None:
-            stats.inc_value("newscrawl/retry/retry_after_honoured")
+            stats.inc_value(keys.RETRY_AFTER_HONOURED)
         await self._wait(retry, wait)
         return retry
 
@@ -69,7 +70,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         retry = self._retry(request, exception)
         if retry is not None:
-            self.crawler.stats.inc_value("newscrawl/retry/after_download_error")
+            self.crawler.stats.inc_value(keys.RETRY_AFTER_DOWNLOAD_ERROR)
             await self._wait(retry)
         return retry
 
@@ -81,7 +82,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait is None:
             wait = self.backoff(retry.meta["retry_times"])
         if wait > 0:
-            self.crawler.stats.inc_value("newscrawl/retry/waited_seconds", wait)
+            self.crawler.stats.inc_value(keys.RETRY_WAITED_SECONDS, wait)
             logger.debug("Retrying %s in %.1f s", retry.url, wait)
             await asyncio.sleep(wait)
 
@@ -124,18 +125,18 @@ class IncrementalMiddleware:
         if known is not None:
             if self._fetch_again(request, known.last_seen):
                 return None
-            self._count_skip(request, "already_stored")
+            self._count_skip(request, keys.ALREADY_STORED)
             raise AlreadyStored(f"already stored as article {known.id or '(in the current batch)'}")
         if not_article is not None:
             if self._fetch_again(request, not_article.last_checked):
                 return None
-            self._count_skip(request, "known_non_article")
+            self._count_skip(request, keys.KNOWN_NON_ARTICLE)
             raise AlreadyStored("fetched before and held no article")
         return None
 
     def _count_skip(self, request, reason: str) -> None:
         if not request.meta.get("relisted"):  # a page listed twice is one skip
-            self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}")
+            self.crawler.stats.inc_value(keys.skipped(reason))
 
     def _fetch_again(self, request, last_fetched) -> bool:
         """Has the page changed since, by its sitemap/feed date, or is a re-check due?"""
@@ -147,10 +148,10 @@ class IncrementalMiddleware:
             source_date = max(filter(None, (source_date, newest)), default=None)
         last_fetched = from_utc_iso(last_fetched)
         if source_date and last_fetched and source_date > last_fetched:
-            stats.inc_value("newscrawl/incremental/refetch_changed")
+            stats.inc_value(keys.REFETCH_CHANGED)
             return True
         recrawl_after = getattr(getattr(spider, "params", None), "recrawl_after", None)
         if recrawl_after and last_fetched and datetime.now(timezone.utc) - last_fetched >= recrawl_after:
-            stats.inc_value("newscrawl/incremental/refetch_due")
+            stats.inc_value(keys.REFETCH_DUE)
             return True
         return False

@@ -26,6 +26,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider, DropItem
 
 from newscrawl.urls import article_url_key
+from newscrawl import stats as keys
 from pipelines.nearduplicates import (
     MIN_SHINGLES,
     THRESHOLD,
@@ -41,7 +42,6 @@ from pipelines.store import (
     NEW,
     UNCHANGED,
     UPDATED,
-    FATAL_STAT,
     ArticleStore,
     Decision,
     SettingsError,
@@ -164,7 +164,7 @@ class DeduplicationPipeline:
     def from_crawler(cls, crawler) -> DeduplicationPipeline:
         mode = str(crawler.settings.get(NEAR_DUPLICATES_SETTING, "link")).lower()
         if mode not in NEAR_DUPLICATE_MODES:
-            crawler.stats.set_value(FATAL_STAT, f"invalid setting {NEAR_DUPLICATES_SETTING}")
+            crawler.stats.set_value(keys.FATAL, f"invalid setting {NEAR_DUPLICATES_SETTING}")
             raise SettingsError(f"Invalid setting {NEAR_DUPLICATES_SETTING}={mode!r}: "
                                 f"use one of {', '.join(NEAR_DUPLICATE_MODES)}")
         return cls(ArticleStore.for_crawler(crawler), mode)

@@ -41,7 +41,7 @@ heavily edited copies are lost. Estimation error of the sample
 Using it (the dedup pipeline): ``fp = fingerprint(body)`` (~2 ms CPU), then
 ``index.find_original(fp)`` (~1 ms CPU on SQLite with 10k articles): if it returns
 ``(original_id, score)``, store the item with ``duplicate_of=original_id`` and count
-``NEAR_DUPLICATE_STAT`` (or drop it); after the row is written, ``index.add(id, fp)``
+``newscrawl/articles/near_duplicate`` (or drop it); after the row is written, ``index.add(id, fp)``
 (copies too, so a copy of a copy is still found). Pass a Connection to run inside
 the storage transaction. Two copies processed at the same moment by two workers
 cannot see each other until one is added; both then become originals.
@@ -64,8 +64,6 @@ from pipelines.schema import articles, metadata, minhash_bands, minhash_signatur
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-# Stats key the pipeline counts a linked copy under.
-NEAR_DUPLICATE_STAT = "newscrawl/articles/near_duplicate"
 
 # --- parameters (chosen by measurement: benchmarks/nearduplicates.py) ---
 SHINGLE_SIZE = 5  # words per shingle
@@ -444,7 +442,6 @@ class _Borrowed:
 
 
 __all__ = (
-    "NEAR_DUPLICATE_STAT",
     "NearDuplicateIndex",
     "Fingerprint",
     "band_hashes",

@@ -31,6 +31,7 @@ from pipelines.database import DATABASE_URL_SETTING, describe_error, mask_url
 from pipelines.runlock import DEGRADED, FAILED, OK, RUNNING, utc_now
 from pipelines.schema import crawl_runs
 from pipelines.store import ArticleStore, SettingsError
+from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +48,15 @@ def run_counts(stats: dict) -> dict[str, int]:
 
     return {
         "pages": get("response_received_count"),
-        "articles": get("newscrawl/pages/article"),
-        "new": get("newscrawl/articles/new"),
-        "updated": get("newscrawl/articles/updated"),
-        "unchanged": get("newscrawl/articles/unchanged"),
-        "duplicates": get("newscrawl/articles/duplicate") + get("newscrawl/articles/near_duplicate"),
-        "revisions": get("newscrawl/articles/revisions"),
-        "skipped": sum(get(name) for name in stats if name.startswith("newscrawl/skipped/")),
-        "dropped": get("newscrawl/dropped"),
-        "errors": get("newscrawl/errors"),
+        "articles": get(keys.PAGES_ARTICLE),
+        "new": get(keys.article_outcome("new")),
+        "updated": get(keys.article_outcome("updated")),
+        "unchanged": get(keys.article_outcome("unchanged")),
+        "duplicates": get(keys.article_outcome("duplicate")) + get(keys.article_outcome("near_duplicate")),
+        "revisions": get(keys.REVISIONS),
+        "skipped": sum(get(name) for name in stats if name.startswith(keys.SKIPPED + "/")),
+        "dropped": get(keys.DROPPED),
+        "errors": get(keys.ERRORS),
     }
 
 
@@ -150,15 +151,15 @@ class CrawlRunRecorder:
 
     def _finish(self, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        fatal = stats.get("newscrawl/fatal")
+        fatal = stats.get(keys.FATAL)
         values = {
             **run_counts(stats),
             "finished_at": utc_now(),
             "finish_reason": reason,
-            "status": FAILED if fatal else DEGRADED if stats.get("newscrawl/degraded") else OK,
+            "status": FAILED if fatal else DEGRADED if stats.get(keys.DEGRADED) else OK,
             "fatal": str(fatal) if fatal else None,
             "stats": {k: v for k, v in sorted(stats.items())
-                      if k.startswith("newscrawl/") and isinstance(v, (int, float, str))},
+                      if k.startswith(keys.PREFIX) and isinstance(v, (int, float, str))},
         }
         try:
             with self.store.engine.begin() as conn:

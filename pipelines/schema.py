@@ -160,7 +160,7 @@ crawl_runs = Table(
     Column("finish_reason", Text),
     # "running", then "ok", "degraded" or "failed" (failed: the stat newscrawl/fatal
     # was set, i.e. the crawl command exits non-zero; its value is in ``fatal``.
-    # degraded: most article pages were dropped, see stats["newscrawl/degraded"]).
+    # degraded: most article pages were dropped, see the stat newscrawl/degraded).
     Column("status", String(16), nullable=False, index=True),
     Column("fatal", Text),
     Column("pages", Integer),

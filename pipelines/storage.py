@@ -27,6 +27,7 @@ from newscrawl.items import PUBLIC_FIELDS
 from pipelines.dedup import classify
 from pipelines.schema import UtcDateTime, articles, parse_datetime
 from pipelines.store import ArticleStore, Decision, StoreFailed
+from newscrawl import stats as keys
 
 __all__ = ["StoragePipeline", "article_row", "parse_datetime"]
 
@@ -60,7 +61,7 @@ class StoragePipeline:
             except StoreFailed:
                 self.store.refuse(item)
         outcome = self.store.stage(decision, article_row(adapter, decision))
-        self.stats.inc_value(f"newscrawl/articles/{outcome}")
+        self.stats.inc_value(keys.article_outcome(outcome))
         logger.debug("Article %s: %s", outcome, adapter.get("url"))
         return item
 

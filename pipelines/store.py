@@ -51,6 +51,7 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from newscrawl import stats as keys
 from newscrawl.signals import page_not_article
 from newscrawl.urls import canonicalize_url
 from pipelines.nearduplicates import earliest_version
@@ -75,20 +76,12 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE_SETTING = "DATABASE_BATCH_SIZE"
 DEFAULT_BATCH_SIZE = 100
-CLOSE_REASON = "database_error"
-LOCKED_CLOSE_REASON = "another_run_active"
-LOCK_LOST_CLOSE_REASON = "run_lock_lost"
-FATAL_STAT = "newscrawl/fatal"
 LOCKED_FATAL = "another run is active"
-UNSAVED_STAT = "newscrawl/articles/unsaved"
-REVISIONS_STAT = "newscrawl/articles/revisions"
-# A near-copy older than its group's root became the root (the group was re-pointed).
-REROOTED_STAT = "newscrawl/articles/near_duplicate_groups_rerooted"
 
 # Outcomes of deduplication; each is counted as newscrawl/articles/<outcome>.
 NEW, UPDATED, UNCHANGED, DUPLICATE = "new", "updated", "unchanged", "duplicate"
 # A new row linked to the story's earliest version (articles.duplicate_of);
-# the same name as pipelines.nearduplicates.NEAR_DUPLICATE_STAT.
+# counted as newscrawl/articles/near_duplicate.
 NEAR_DUPLICATE = "near_duplicate"
 
 # Rows per "WHERE url IN (...)" query, well below SQLite's parameter limit.
@@ -219,7 +212,7 @@ class ArticleStore:
         self.engine: Engine | None = None
         self.run = RunIndex()
         self.failure: str | None = None  # short reason once the database failed
-        self.close_reason = CLOSE_REASON  # what the pipelines close the spider with when open() fails
+        self.close_reason = keys.CLOSE_DATABASE_ERROR  # what the pipelines close the spider with when open() fails
         self.lock: RunLock | None = None  # held from open() to the last release()
         self.run_id: int | None = None  # crawl_runs.id, set by the run recorder
         self._users: set[int] = set()  # id() of each component between open() and release()
@@ -251,7 +244,7 @@ class ArticleStore:
             try:
                 locking = lock_settings(crawler.settings)
             except LockSettingError as exc:
-                crawler.stats.set_value(FATAL_STAT, f"invalid setting {exc.setting}")
+                crawler.stats.set_value(keys.FATAL, f"invalid setting {exc.setting}")
                 raise SettingsError(str(exc)) from None
             store = cls(crawler, database_url(crawler.settings), batch_size, locking)
             crawler.signals.connect(store._forget_item, signal=signals.item_dropped)
@@ -314,8 +307,8 @@ class ArticleStore:
             # The engine stays open (unused for articles) so that the run
             # recorder can still record this refused run.
             self.failure = LOCKED_FATAL
-            self.close_reason = LOCKED_CLOSE_REASON
-            self.stats.set_value(FATAL_STAT, LOCKED_FATAL)
+            self.close_reason = keys.CLOSE_ANOTHER_RUN_ACTIVE
+            self.stats.set_value(keys.FATAL, LOCKED_FATAL)
             logger.error("%s Not starting this run.", lock.refusal_message(self.masked_url))
             return False
         self.lock = lock
@@ -347,7 +340,7 @@ class ArticleStore:
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
-        unsaved = self.stats.get_value(UNSAVED_STAT, 0)
+        unsaved = self.stats.get_value(keys.UNSAVED, 0)
         if unsaved:
             logger.warning("%d article(s) were not saved to %s", unsaved, self.masked_url)
 
@@ -385,7 +378,7 @@ class ArticleStore:
             self.lock = None
             self._fail(
                 "Lost the run lock in", "another run took it over (this run's heartbeat was too old)",
-                "run lock lost", close_reason=LOCK_LOST_CLOSE_REASON,
+                "run lock lost", close_reason=keys.CLOSE_RUN_LOCK_LOST,
             )
 
     # -- lookups (indexed queries) -----------------------------------------------
@@ -560,7 +553,7 @@ class ArticleStore:
             # Its current version is still in the batch: write it first, so
             # that it becomes a revision instead of being overwritten.
             if not self.flush():
-                self.stats.inc_value(UNSAVED_STAT)
+                self.stats.inc_value(keys.UNSAVED)
                 return outcome
             target = self._resolve(decision)
         if outcome in (NEW, NEAR_DUPLICATE):
@@ -648,9 +641,9 @@ class ArticleStore:
         for key, article_id in new_ids.items():
             self.run.set_article_id(key, article_id)
         self._clear_batch()
-        self.stats.inc_value("newscrawl/db/batches")
+        self.stats.inc_value(keys.DB_BATCHES)
         if revisions:
-            self.stats.inc_value(REVISIONS_STAT, revisions)
+            self.stats.inc_value(keys.REVISIONS, revisions)
         return True
 
     def _insert_new(self, conn: Connection) -> dict[bytes, int]:
@@ -695,7 +688,7 @@ class ArticleStore:
             conn.execute(update(articles).where(articles.c.id.in_(members)).values(duplicate_of=root))
             if root != root_id:
                 conn.execute(update(articles).where(articles.c.id == root).values(duplicate_of=None))
-                self.stats.inc_value(REROOTED_STAT)
+                self.stats.inc_value(keys.NEAR_DUPLICATE_GROUPS_REROOTED)
 
     def _call_insert_hooks(self, conn: Connection, new_ids: dict[bytes, int]) -> None:
         if not self._insert_hooks or not new_ids:
@@ -785,7 +778,7 @@ class ArticleStore:
     def _discard_batch(self) -> None:
         unsaved = len(self._new_rows) + len(self._updated_rows)
         if unsaved:
-            self.stats.inc_value(UNSAVED_STAT, unsaved)
+            self.stats.inc_value(keys.UNSAVED, unsaved)
         self._clear_batch()
 
     def _clear_batch(self) -> None:
@@ -802,12 +795,12 @@ class ArticleStore:
 
     def refuse(self, item: Any) -> None:
         """Drop an item that arrives after the database failed (counted, logged at DEBUG)."""
-        self.stats.inc_value(UNSAVED_STAT)
+        self.stats.inc_value(keys.UNSAVED)
         url = ItemAdapter(item).get("url")
         raise DropItem(f"Not saved, the database failed ({self.failure}): {url}", log_level="DEBUG")
 
     def _fail(self, action: str, reason: str, fatal: str, *, close_spider: bool = True,
-              close_reason: str = CLOSE_REASON) -> None:
+              close_reason: str = keys.CLOSE_DATABASE_ERROR) -> None:
         """Report the first database failure of the run and stop the crawl."""
         if self.failed:
             return
@@ -816,7 +809,7 @@ class ArticleStore:
         unsaved = len(self._new_rows) + len(self._updated_rows)
         lost = f"; {unsaved} article(s) of the current batch not saved" if unsaved else ""
         logger.error("%s %s: %s%s. Stopping the crawl.", action, self.masked_url, reason, lost)
-        self.stats.set_value(FATAL_STAT, fatal)
+        self.stats.set_value(keys.FATAL, fatal)
         if close_spider:
             self._close_spider()
 
@@ -848,7 +841,7 @@ def _batch_size(crawler: Crawler) -> int:
     except (TypeError, ValueError):
         batch_size = 0
     if batch_size < 1:
-        crawler.stats.set_value(FATAL_STAT, f"invalid setting {BATCH_SIZE_SETTING}")
+        crawler.stats.set_value(keys.FATAL, f"invalid setting {BATCH_SIZE_SETTING}")
         raise SettingsError(f"{BATCH_SIZE_SETTING} must be a positive integer, got {value!r}")
     return batch_size
 

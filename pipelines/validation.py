@@ -12,7 +12,8 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipelines.store import FATAL_STAT, SettingsError
+from pipelines.store import SettingsError
+from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ DEFAULT_MIN_BODY_CHARS = 20
 # Longer URLs are refused: they could not be indexed (PostgreSQL btree limit).
 MAX_URL_CHARS = 2048
 
-DROPPED_STAT = "newscrawl/dropped"
 
 
 class ValidationPipeline:
@@ -37,7 +37,7 @@ class ValidationPipeline:
             if isinstance(value, bool) or min_body_chars < 0 or float(value) != min_body_chars:
                 raise ValueError
         except (TypeError, ValueError):
-            crawler.stats.set_value(FATAL_STAT, f"invalid setting {MIN_BODY_CHARS_SETTING}")
+            crawler.stats.set_value(keys.FATAL, f"invalid setting {MIN_BODY_CHARS_SETTING}")
             raise SettingsError(
                 f"{MIN_BODY_CHARS_SETTING} must be a non-negative integer, got {value!r}"
             ) from None
@@ -61,8 +61,8 @@ class ValidationPipeline:
         return item
 
     def _drop(self, reason: str, message: str, url: str, level: int = logging.INFO) -> None:
-        self.stats.inc_value(DROPPED_STAT)
-        self.stats.inc_value(f"{DROPPED_STAT}/{reason}")
+        self.stats.inc_value(keys.DROPPED)
+        self.stats.inc_value(keys.dropped(reason))
         logger.log(level, "Dropped article, %s: %s", message, url)
         # Already logged above, without the whole item: Scrapy's own line only at DEBUG.
         raise DropItem(f"{message}: {url}", log_level="DEBUG")

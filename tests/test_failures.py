@@ -13,7 +13,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from newscrawl.demo.server import Route
-from newscrawl.extensions import DEGRADED_STAT, FATAL_STAT, CrawlSummary
+from newscrawl import stats as keys
+from newscrawl.extensions import CrawlSummary
 from tests.crawling import PROJECT_DIR, read_rows, run_crawl
 from tests.test_runs import story
 
@@ -75,8 +76,8 @@ def test_verdict_from_the_counts(stats, fatal, degraded):
     for name, value in stats.items():
         crawler.stats.set_value(name, value)
     CrawlSummary(crawler).spider_closed(type("Spider", (), {"name": "news"})(), "finished")
-    assert crawler.stats.get_value(FATAL_STAT) == fatal
-    assert crawler.stats.get_value(DEGRADED_STAT) == degraded
+    assert crawler.stats.get_value(keys.FATAL) == fatal
+    assert crawler.stats.get_value(keys.DEGRADED) == degraded
 
 
 # -- an invalid CSS selector in a site entry ------------------------------------------------------

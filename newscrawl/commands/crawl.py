@@ -9,7 +9,7 @@ import logging
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from newscrawl.extensions import FATAL_STAT
+from newscrawl import stats as keys
 from newscrawl.spiders.params import ArgumentError
 from newscrawl.spiders.sites import REGISTRY_ERRORS
 
@@ -35,5 +35,5 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(spider_class)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or crawler.stats.get_value(FATAL_STAT):
+        if self.crawler_process.bootstrap_failed or crawler.stats.get_value(keys.FATAL):
             self.exitcode = 1

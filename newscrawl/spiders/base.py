@@ -32,6 +32,7 @@ from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render, 
 from newscrawl.signals import page_not_article
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
+from newscrawl import stats as keys
 
 # Articles before sitemaps and feeds before section pages (Scrapy runs higher priorities first).
 PRIORITY = {"article": 30, "sitemap": 20, "feed": 20, "navigation": 10, "seed": 0}
@@ -115,7 +116,7 @@ class NewsSpiderBase(scrapy.Spider):
             self._articles_requested += 1
         if expect == "article" or (expect == "seed" and self.is_article_url(url)):
             meta["article_request"] = True  # its failure counts towards "every article request failed"
-            self.crawler.stats.inc_value("newscrawl/requests/article")
+            self.crawler.stats.inc_value(keys.ARTICLE_REQUESTS)
         if self.render_mode == "always" and expect in ("article", "navigation", "seed") and may_render(url):
             meta.update(browser_meta())
         return Request(
@@ -131,7 +132,7 @@ class NewsSpiderBase(scrapy.Spider):
         stats = self.crawler.stats
         body = response.body
         if not body.strip():
-            stats.inc_value("newscrawl/pages/empty")
+            stats.inc_value(keys.PAGES_EMPTY)
             self.logger.warning("Empty response from %s: nothing to extract", response.url)
             return
         path = urlsplit(response.url).path.lower()
@@ -146,7 +147,7 @@ class NewsSpiderBase(scrapy.Spider):
 
     def parse_robots(self, response: TextResponse):
         sitemaps = robots_sitemap_urls(response.text, response.url)
-        self.crawler.stats.inc_value("newscrawl/discovery/robots")
+        self.crawler.stats.inc_value(keys.DISCOVERY_ROBOTS)
         self.logger.info("robots.txt %s lists %d sitemaps", response.url, len(sitemaps))
         for url in sitemaps:
             yield self._request(url, "sitemap")
@@ -156,7 +157,7 @@ class NewsSpiderBase(scrapy.Spider):
         stats = self.crawler.stats
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap is not None:
-            stats.inc_value(f"newscrawl/discovery/{sitemap.kind}")
+            stats.inc_value(keys.discovery(sitemap.kind))
             for entry in sitemap.entries:
                 if sitemap.kind == "sitemapindex":
                     yield self._request(entry.url, "sitemap")
@@ -168,7 +169,7 @@ class NewsSpiderBase(scrapy.Spider):
             return True
         entries = parse_feed(response.body, response.url)
         if entries is not None:
-            stats.inc_value("newscrawl/discovery/feed")
+            stats.inc_value(keys.DISCOVERY_FEED)
             for entry in entries:
                 yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date, listed=True)
             return True
@@ -182,15 +183,15 @@ class NewsSpiderBase(scrapy.Spider):
         yields a headline and an article-length body (see `is_article_page`)."""
         stats = self.crawler.stats
         if not self.is_allowed(url) or self.is_denied(url):
-            stats.inc_value(f"newscrawl/discovery/{source}_links_skipped")
+            stats.inc_value(keys.discovery(f"{source}_links_skipped"))
             return
         if not self.params.in_window(published):
-            stats.inc_value("newscrawl/skipped/outside_date_window")
+            stats.inc_value(keys.skipped(keys.OUTSIDE_DATE_WINDOW))
             return
         if self.params.max_articles and self._articles_requested >= self.params.max_articles:
-            stats.inc_value("newscrawl/skipped/max_articles")
+            stats.inc_value(keys.skipped(keys.MAX_ARTICLES))
             return
-        stats.inc_value(f"newscrawl/discovery/{source}_links")
+        stats.inc_value(keys.discovery(f"{source}_links"))
         key = request_url(url)
         if key in self._listing_dates:
             # Listed again (a sitemap and a news sitemap): keep the newest date for the
@@ -220,14 +221,14 @@ class NewsSpiderBase(scrapy.Spider):
         stats = self.crawler.stats
         doc = parse_document(response.body, response.url, encoding=_declared_charset(response))
         if doc.tree is None:
-            stats.inc_value(f"newscrawl/pages/{doc.problem}")
+            stats.inc_value(keys.page_problem(doc.problem))
             self.logger.warning("Skipped %s: %s (Content-Type %s)", response.url, doc.problem,
                                 response.headers.get(b"Content-Type", b"").decode("latin-1") or "none")
             return
         article = extract_document(doc, self.extraction_rules)
         expect = response.meta.get("expect", "seed")
         if self.should_retry_in_browser(response, doc, article):
-            stats.inc_value("newscrawl/rendering/retried_in_browser")
+            stats.inc_value(keys.RENDERING_RETRIED)
             self.logger.info("No article in the static HTML of %s, which looks like an app shell: "
                              "fetching it again in the browser", response.url)
             own = {key: response.meta[key] for key in OWN_META_KEYS if key in response.meta}
@@ -235,10 +236,10 @@ class NewsSpiderBase(scrapy.Spider):
             return
         listed = bool(response.meta.get("listed_as_article"))
         if self.is_article_page(response.url, doc.tree, article, listed):
-            stats.inc_value("newscrawl/pages/article")
+            stats.inc_value(keys.PAGES_ARTICLE)
             yield from self.emit_article(response, article)
             return
-        stats.inc_value("newscrawl/pages/navigation")
+        stats.inc_value(keys.PAGES_NAVIGATION)
         if expect == "article":
             reason = article.extraction_problem or (
                 "too short for an article" if listed else "looks like a navigation page")
@@ -255,7 +256,7 @@ class NewsSpiderBase(scrapy.Spider):
             and looks_like_app_shell(doc)
         )
         if needs_browser and self.browser_missing:
-            self.crawler.stats.inc_value("newscrawl/rendering/unavailable")
+            self.crawler.stats.inc_value(keys.RENDERING_UNAVAILABLE)
             if len(self._unrendered) < MAX_NAMED_UNRENDERED:
                 self._unrendered.append(response.url)
             return False  # handled as the static page it is; named once at close
@@ -263,7 +264,7 @@ class NewsSpiderBase(scrapy.Spider):
 
     def closed(self, reason):
         if self._unrendered:
-            count = self.crawler.stats.get_value("newscrawl/rendering/unavailable", 0)
+            count = self.crawler.stats.get_value(keys.RENDERING_UNAVAILABLE, 0)
             named, more = ", ".join(self._unrendered), count - len(self._unrendered)
             self.logger.warning(
                 "%d page(s) needed a browser (their HTML is an app shell without the article) and were not "
@@ -296,11 +297,11 @@ class NewsSpiderBase(scrapy.Spider):
 
     def emit_article(self, response: Response, article):
         if self.params.max_articles and self._articles_yielded >= self.params.max_articles:
-            self.crawler.stats.inc_value("newscrawl/skipped/max_articles")
+            self.crawler.stats.inc_value(keys.skipped(keys.MAX_ARTICLES))
             return
         published = from_utc_iso(article.date_published)
         if not self.params.in_window(published):
-            self.crawler.stats.inc_value("newscrawl/skipped/outside_date_window")
+            self.crawler.stats.inc_value(keys.skipped(keys.OUTSIDE_DATE_WINDOW))
             return
         self._articles_yielded += 1
         article.site = self.site_name(response.url)
@@ -327,16 +328,16 @@ class NewsSpiderBase(scrapy.Spider):
                 yield from self.follow_article(url, None, source="page")
             elif is_pagination_link(url, anchor.text_content(), anchor.get("rel")):
                 if page_no < MAX_PAGINATION and self._may_fetch_navigation():
-                    self.crawler.stats.inc_value("newscrawl/discovery/pagination_links")
+                    self.crawler.stats.inc_value(keys.DISCOVERY_PAGINATION_LINKS)
                     yield self._request(url, "navigation", depth=depth, page_no=page_no + 1)
             elif depth < MAX_NAVIGATION_DEPTH and self._is_section_link(url, response.url):
                 if self._may_fetch_navigation():
-                    self.crawler.stats.inc_value("newscrawl/discovery/section_links")
+                    self.crawler.stats.inc_value(keys.DISCOVERY_SECTION_LINKS)
                     yield self._request(url, "navigation", depth=depth + 1)
 
     def _may_fetch_navigation(self) -> bool:
         if self.params.max_pages and self._navigation_pages >= self.params.max_pages:
-            self.crawler.stats.inc_value("newscrawl/skipped/max_pages")
+            self.crawler.stats.inc_value(keys.skipped(keys.MAX_PAGES))
             return False
         self._navigation_pages += 1
         return True
@@ -376,12 +377,12 @@ class NewsSpiderBase(scrapy.Spider):
             return
         kind = _error_kind(failure)
         if kind == "robots_forbidden":
-            stats.inc_value("newscrawl/skipped/robots_forbidden")
+            stats.inc_value(keys.skipped(keys.ROBOTS_FORBIDDEN))
             return
-        stats.inc_value("newscrawl/errors")
-        stats.inc_value(f"newscrawl/errors/{kind}")
+        stats.inc_value(keys.ERRORS)
+        stats.inc_value(keys.error(kind))
         if request.meta.get("article_request"):
-            stats.inc_value("newscrawl/errors/article_requests")
+            stats.inc_value(keys.ERRORS_ARTICLE_REQUESTS)
         self.logger.warning("Failed %s (%s): %s", request.url, kind, failure.getErrorMessage())
 
 
@@ -392,13 +393,13 @@ class NewsSpiderBase(scrapy.Spider):
             return
         stats = self.crawler.stats
         if request.url in chain:
-            stats.inc_value("newscrawl/errors")
-            stats.inc_value("newscrawl/errors/redirect_loop")
+            stats.inc_value(keys.ERRORS)
+            stats.inc_value(keys.ERRORS_REDIRECT_LOOP)
             if request.meta.get("article_request"):
-                stats.inc_value("newscrawl/errors/article_requests")
+                stats.inc_value(keys.ERRORS_ARTICLE_REQUESTS)
             self.logger.warning("Redirect loop: %s", " -> ".join([*chain, request.url]))
         else:
-            stats.inc_value("newscrawl/skipped/redirect_to_seen_url")
+            stats.inc_value(keys.skipped(keys.REDIRECT_TO_SEEN_URL))
 
 
 def _error_kind(failure) -> str:
