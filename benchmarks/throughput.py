@@ -27,6 +27,7 @@ import argparse
 import importlib
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import socket
@@ -41,12 +42,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 POLITENESS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False", "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
 # (module, attribute, stage): the functions timed in the crawl process.
+# Functions missing from the code under test (an older version) are skipped.
 STAGES = (
+    ("newscrawl.pages", "parse_document", "HTML parse"),
     ("newscrawl.spiders.base", "parse_document", "HTML parse"),
     ("newscrawl.extraction", "extract_body", "extraction body"),
     ("newscrawl.extraction", "extract_metadata", "metadata"),
     ("newscrawl.extraction", "embedded_article_text", "embedded data"),
+    ("newscrawl.pages", "extract_document", "item loader"),
     ("newscrawl.spiders.base", "extract_document", "item loader"),
+    ("newscrawl.pages", "page_kind", "page kind"),
     ("newscrawl.spiders.base", "page_kind", "page kind"),
     ("newscrawl.middlewares", "IncrementalMiddleware.process_request", "incremental lookups"),
     ("pipelines.validation", "ValidationPipeline.process_item", "validation"),
@@ -90,10 +95,18 @@ class StageTimer:
         timed.__wrapped__ = function
         return timed
 
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+
     def install(self, stages=STAGES) -> list[str]:
         missing = []
         for module_name, attribute, stage in stages:
-            owner = importlib.import_module(module_name)
+            try:
+                owner = importlib.import_module(module_name)
+            except ImportError:
+                missing.append(module_name)
+                continue
             *path, name = attribute.split(".")
             for part in path:
                 owner = getattr(owner, part)
@@ -125,11 +138,16 @@ def child_crawl(args) -> int:
     from scrapy.cmdline import execute
 
     timer, stats = StageTimer(), {}
-    missing = timer.install()
-    if missing:
-        print(f"warning: stage functions not found: {', '.join(missing)}", file=sys.stderr)
+    timer.install()
+
+    def in_worker(timer) -> None:  # extraction worker processes report their stages when they exit
+        timer.reset()
+        multiprocessing.util.Finalize(None, _dump_stages, args=(timer, f"{args.out}.{os.getpid()}"), exitpriority=100)
+
+    multiprocessing.util.register_after_fork(timer, in_worker)
     _capture_stats(stats)
     settings = {**POLITENESS, "DATABASE_URL": args.database_url, "LOG_FILE": args.log, "LOG_LEVEL": "INFO"}
+    settings.update(item.split("=", 1) for item in args.setting or ())
     argv = ["scrapy", "crawl", "news", "-a", f"urls={args.base}/robots.txt"]
     for name, value in settings.items():
         argv += ["-s", f"{name}={value}"]
@@ -151,6 +169,10 @@ def child_crawl(args) -> int:
         Path(args.out).write_text(json.dumps({"stages": timer.seconds, "calls": timer.calls,
                                               "stats": _jsonable(stats), "exit": code}))
     return code
+
+
+def _dump_stages(timer: StageTimer, path: str) -> None:
+    Path(path).write_text(json.dumps(timer.seconds))
 
 
 def child_bare(args) -> int:
@@ -238,14 +260,56 @@ def start_postgres():
     return server
 
 
+class TreeMemory(threading.Thread):
+    """Peak of the summed RSS of a process and its descendants (extraction workers), sampled."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in _tree(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    pids, index = [pid], 0
+    while index < len(pids):
+        try:
+            children = Path(f"/proc/{pids[index]}/task/{pids[index]}/children").read_text().split()
+        except OSError:
+            children = []
+        pids += [int(c) for c in children]
+        index += 1
+    return pids
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 # --- one measured run -----------------------------------------------------------------------
 
-def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=None, profile: str | None = None) -> dict:
-    out, log = work / f"{kind}-{number}.json", work / f"{kind}-{number}.log"
+def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=None, profile: str | None = None,
+             settings: list[str] = ()) -> dict:
+    out, log = work / f"run-{number}.json", work / f"run-{number}.log"
     command = [sys.executable, "-m", "benchmarks.throughput", "--child", "bare" if kind == "bare" else "crawl",
                "--out", str(out), "--log", str(log), "--base", base, "--urls", str(urls_file)]
+    for setting in [*settings, *([kind.split("+", 1)[1]] if "+" in kind else [])]:
+        command += ["--setting", setting]
     database_url = None
-    if kind == "sqlite":
+    if kind.startswith("sqlite"):
         database_url = f"sqlite:///{work / f'run-{number}.db'}"
     elif kind == "postgres":
         name = f"bench_{number}"
@@ -257,17 +321,24 @@ def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=
         command += ["--profile", profile]
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT)
+    sampler = TreeMemory(process.pid)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
+    sampler.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     result = json.loads(out.read_text()) if out.exists() else {"stages": {}, "stats": {}, "exit": None}
-    result.update(kind=kind, wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mb=usage.ru_maxrss / 1024,
+    for worker in work.glob(f"{out.name}.*"):  # stages timed in extraction worker processes
+        for stage, seconds in json.loads(worker.read_text()).items():
+            result["stages"][stage] = result["stages"].get(stage, 0.0) + seconds
+        worker.unlink()
+    result.update(kind=kind, wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mb=sampler.peak_kb / 1024,
                   returncode=process.returncode)
     if database_url:
         result.update(_stored(database_url))
     if kind == "postgres":
         pg.execute(f'DROP DATABASE IF EXISTS "bench_{number}" WITH (FORCE)')
-    elif kind == "sqlite":
+    elif kind.startswith("sqlite"):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work / f'run-{number}.db'}{suffix}").unlink(missing_ok=True)
     return result
@@ -294,17 +365,19 @@ def _median(values):
 
 
 def report(runs: list[dict], pages: int, out=sys.stdout) -> dict:
-    by_kind = {kind: [r for r in runs if r["kind"] == kind] for kind in KINDS}
+    kinds = list(dict.fromkeys([*KINDS, *(r["kind"] for r in runs)]))
+    by_kind = {kind: [r for r in runs if r["kind"] == kind] for kind in kinds}
     bare_by_round = {r["round"]: r for r in by_kind["bare"]}
     summary = {}
-    print(f"\n{'':28}" + "".join(f"{k:>14}" for k in KINDS if by_kind[k]), file=out)
+    width = max(14, *(len(k) + 2 for k in kinds))
+    print(f"\n{'':28}" + "".join(f"{k:>{width}}" for k in kinds if by_kind[k]), file=out)
     rows: dict[str, dict[str, str]] = {}
 
     def put(label, kind, value):
         rows.setdefault(label, {})[kind] = value
 
-    stage_names = [stage for _m, _a, stage in STAGES]
-    for kind in KINDS:
+    stage_names = list(dict.fromkeys(stage for _m, _a, stage in STAGES))
+    for kind in kinds:
         done = by_kind[kind]
         if not done:
             continue
@@ -336,10 +409,10 @@ def report(runs: list[dict], pages: int, out=sys.stdout) -> dict:
             staged += seconds or 0.0
             put(f"  {stage}", kind, f"{seconds:.2f}" if kind != "bare" else "-")
         put("  other (Scrapy, startup)", kind, f"{cpu - staged:.2f}" if kind != "bare" else f"{cpu:.2f}")
-        put("peak RSS (MB)", kind, f"{_median([r['rss_mb'] for r in done]):.0f}")
+        put("peak RSS (MB, all procs)", kind, f"{_median([r['rss_mb'] for r in done]):.0f}")
         put("exit status", kind, ",".join(str(r["returncode"]) for r in done))
     for label, values in rows.items():
-        print(f"{label:28}" + "".join(f"{values.get(k, ''):>14}" for k in KINDS if by_kind[k]), file=out)
+        print(f"{label:28}" + "".join(f"{values.get(k, ''):>{width}}" for k in kinds if by_kind[k]), file=out)
     return summary
 
 
@@ -362,6 +435,10 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, results)")
     # Internal: the measured child processes.
     parser.add_argument("--child", choices=("bare", "crawl"), help=argparse.SUPPRESS)
+    parser.add_argument("--setting", "-s", action="append", metavar="NAME=VALUE",
+                        help="an extra Scrapy setting for the crawl runs (repeatable)")
+    parser.add_argument("--variant", metavar="NAME=VALUE", action="append",
+                        help="also run the SQLite crawl with this setting, as kind sqlite+NAME=VALUE (repeatable)")
     for name in ("--out", "--log", "--base", "--urls", "--database-url"):
         parser.add_argument(name, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -378,6 +455,7 @@ def main(argv=None) -> int:
         kinds.remove("postgres")
     if "bare" not in kinds:
         kinds.insert(0, "bare")  # the baseline is always measured
+    kinds += [f"sqlite+{variant}" for variant in args.variant or ()]
     started = time.perf_counter()
     server, base, urls, templates, size = start_site(args.pages)
     urls_file = work / "urls.txt"
@@ -398,7 +476,7 @@ def main(argv=None) -> int:
         for round_number in range(args.repeats):
             order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
             for kind in order:
-                result = run_once(kind, work, base, urls_file, len(runs), pg)
+                result = run_once(kind, work, base, urls_file, len(runs), pg, settings=args.setting or ())
                 result["round"] = round_number
                 runs.append(result)
                 stored = result.get("stored", result["stats"].get("bare/pages"))
@@ -407,7 +485,7 @@ def main(argv=None) -> int:
         if args.profile:
             Path(args.profile).mkdir(parents=True, exist_ok=True)
             path = str(Path(args.profile) / "crawl.pstats")
-            run_once("sqlite", work, base, urls_file, len(runs), pg, profile=path)
+            run_once("sqlite", work, base, urls_file, len(runs), pg, profile=path, settings=args.setting or ())
         print(f"\nMedians of {args.repeats} rounds (load average now {os.getloadavg()[0]:.2f}):")
         report(runs, len(urls))
         if args.profile:

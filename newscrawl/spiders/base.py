@@ -16,18 +16,19 @@ from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
 
 from newscrawl import __version__
 from newscrawl.discovery.feeds import feed_links, parse_feed
-from newscrawl.discovery.heuristics import is_media_url, is_pagination_link, looks_like_article_url, page_kind
+from newscrawl.discovery.heuristics import is_media_url, is_pagination_link, looks_like_article_url
 from newscrawl.discovery.sitemaps import parse_sitemap, robots_sitemap_urls
-from newscrawl.extraction import extract_document
 from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
-from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render
+from newscrawl.pages import PageAnalyser
+from newscrawl.rendering import browser_meta, may_render
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
 
@@ -68,6 +69,10 @@ class NewsSpiderBase(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_request_dropped, signal=signals.request_dropped)
+        # Extraction runs in worker processes (EXTRACTION_PROCESSES), started with the spider.
+        spider.analyser = PageAnalyser.from_settings(crawler.settings)
+        crawler.signals.connect(spider.analyser.start, signal=signals.spider_opened)
+        crawler.signals.connect(spider.analyser.stop, signal=signals.spider_closed)
         if not crawler.settings.frozen and not crawler.settings.get("USER_AGENT"):
             contact = crawler.settings.get("NEWSCRAWL_CONTACT_URL")
             crawler.settings.set("USER_AGENT", f"newscrawl/{__version__} (+{contact})", priority="spider")
@@ -113,21 +118,21 @@ class NewsSpiderBase(scrapy.Spider):
 
     # --- routing -----------------------------------------------------------
     def parse(self, response: Response):
-        stats = self.crawler.stats
+        """Requests and items of one response: a generator, or for HTML pages an async one
+        (the page is analysed in a worker process)."""
         body = response.body
         if not body.strip():
-            stats.inc_value("newscrawl/pages/empty")
+            self.crawler.stats.inc_value("newscrawl/pages/empty")
             self.logger.warning("Empty response from %s: nothing to extract", response.url)
-            return
+            return ()
         path = urlsplit(response.url).path.lower()
         if path.endswith("/robots.txt") and isinstance(response, TextResponse):
-            yield from self.parse_robots(response)
-            return
+            return self.parse_robots(response)
         if body[:512].lstrip().lower().startswith(_XML_STARTS):
-            handled = yield from self.parse_xml(response)
-            if handled:
-                return
-        yield from self.parse_page(response)
+            discovered = self.parse_xml(response)
+            if discovered is not None:
+                return discovered
+        return self.parse_page(response)
 
     def parse_robots(self, response: TextResponse):
         sitemaps = robots_sitemap_urls(response.text, response.url)
@@ -137,24 +142,28 @@ class NewsSpiderBase(scrapy.Spider):
             yield self._request(url, "sitemap")
 
     def parse_xml(self, response: Response):
-        """Sitemaps and feeds. Returns True when the response was one of them."""
+        """The requests of a sitemap or a feed; None when the response is neither."""
         stats = self.crawler.stats
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap is not None:
             stats.inc_value(f"newscrawl/discovery/{sitemap.kind}")
-            for entry in sitemap.entries:
-                if sitemap.kind == "sitemapindex":
-                    yield self._request(entry.url, "sitemap")
-                else:
-                    yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod)
-            return True
+            return self._sitemap_requests(sitemap)
         entries = parse_feed(response.body, response.url)
         if entries is not None:
             stats.inc_value("newscrawl/discovery/feed")
-            for entry in entries:
-                yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date)
-            return True
-        return False
+            return self._feed_requests(entries)
+        return None
+
+    def _sitemap_requests(self, sitemap):
+        for entry in sitemap.entries:
+            if sitemap.kind == "sitemapindex":
+                yield self._request(entry.url, "sitemap")
+            else:
+                yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod)
+
+    def _feed_requests(self, entries):
+        for entry in entries:
+            yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date)
 
     def follow_article(self, url: str, published: datetime | None, source: str, modified: datetime | None = None):
         """Request an article page found in a sitemap, feed or page. `published` applies the
@@ -172,44 +181,51 @@ class NewsSpiderBase(scrapy.Spider):
         stats.inc_value(f"newscrawl/discovery/{source}_links")
         yield self._request(url, "article", source_date=modified.isoformat() if modified else None)
 
-    def parse_page(self, response: Response):
+    async def parse_page(self, response: Response):
         stats = self.crawler.stats
-        doc = parse_document(response.body, response.url, encoding=_declared_charset(response))
-        if doc.tree is None:
-            stats.inc_value(f"newscrawl/pages/{doc.problem}")
-            self.logger.warning("Skipped %s: %s (Content-Type %s)", response.url, doc.problem,
+        encoding = _declared_charset(response)
+        page = await maybe_deferred_to_future(self.analyser.analyse(
+            response.body, response.url, encoding, self.extraction_rules,
+            check_app_shell=self.render_mode == "auto" and not response.meta.get("playwright")))
+        if page.problem:
+            stats.inc_value(f"newscrawl/pages/{page.problem}")
+            self.logger.warning("Skipped %s: %s (Content-Type %s)", response.url, page.problem,
                                 response.headers.get(b"Content-Type", b"").decode("latin-1") or "none")
             return
-        article = extract_document(doc, self.extraction_rules)
+        article = page.article
         expect = response.meta.get("expect", "seed")
-        if self.should_retry_in_browser(response, doc, article):
+        if self.should_retry_in_browser(response, page, article):
             stats.inc_value("newscrawl/rendering/retried_in_browser")
             self.logger.info("No article in the static HTML of %s, which looks like an app shell: "
                              "fetching it again in the browser", response.url)
             yield response.request.replace(dont_filter=True, meta={**response.meta, **browser_meta()})
             return
-        if self.is_article_page(response.url, doc.tree, article, expect):
+        if self.is_article_page(response.url, page.kind, article, expect):
             stats.inc_value("newscrawl/pages/article")
-            yield from self.emit_article(response, article)
+            for item in self.emit_article(response, article):
+                yield item
             return
         stats.inc_value("newscrawl/pages/navigation")
         if expect == "article":
             self.logger.info("No article found at %s (%s)", response.url,
                              article.extraction_problem or "looks like a navigation page")
-        yield from self.follow_links(response, doc.tree)
+        # A navigation page: its links, from a parse of its own (article pages need none).
+        doc = parse_document(response.body, response.url, encoding=encoding)
+        for request in self.follow_links(response, doc.tree):
+            yield request
 
-    def should_retry_in_browser(self, response: Response, doc, article) -> bool:
+    def should_retry_in_browser(self, response: Response, page, article) -> bool:
         return (
             self.render_mode == "auto"
             and not response.meta.get("playwright")
             and not article.article_body
-            and looks_like_app_shell(doc)
+            and page.app_shell
         )
 
-    def is_article_page(self, url: str, tree, article, expect: str) -> bool:
+    def is_article_page(self, url: str, kind: str | None, article, expect: str) -> bool:
+        """`kind` is page_kind(tree, body) of the page (newscrawl.pages.analyse_page)."""
         if not article.article_body or not article.headline:
             return False
-        kind = page_kind(tree, article.article_body)
         if kind is not None:
             return kind == "article"
         words = len(article.article_body.split())
