@@ -13,9 +13,13 @@ later ones are analysed in the crawl process.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from newscrawl.rendering import looks_like_app_shell
 logger = logging.getLogger(__name__)
 
 PROCESSES_SETTING = "EXTRACTION_PROCESSES"
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass
@@ -55,6 +60,25 @@ def analyse_page(body: bytes, url: str, encoding: str | None, rules: ExtractionR
 
 def _ready() -> bool:
     return True
+
+
+def _init_worker(parent: int) -> None:
+    """A worker lives and dies with its crawl: Ctrl-C and SIGTERM are for the crawl process,
+    which finishes its pages and then stops the workers; if it is killed (kill -9), so is the worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: watch the parent instead
+        threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # died before prctl took effect
+        os._exit(1)
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 class PageAnalyser:
@@ -81,7 +105,8 @@ class PageAnalyser:
         if self.processes and self._executor is None and not self._broken:
             # fork: the workers start in milliseconds with every module already imported.
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-            self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context(method))
+            self._executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context(method),
+                                                 initializer=_init_worker, initargs=(os.getpid(),))
             self._executor.submit(_ready)
 
     def stop(self) -> None:
