@@ -240,24 +240,11 @@ def start_site(pages: int):
 # --- PostgreSQL -----------------------------------------------------------------------------
 
 def start_postgres():
-    """A throwaway server as tests/servers.py runs it, or None when not installed."""
-    import pwd
-
+    """A throwaway server, as the tests run it (tests/servers.py), or None when not installed."""
     sys.path.insert(0, str(ROOT))
-    from tests.servers import PG_USER, PostgresServer, find_postgres_bin
+    from tests.servers import start_throwaway_server
 
-    bin_dir = find_postgres_bin()
-    if bin_dir is None:
-        return None
-    base_dir = Path(tempfile.mkdtemp(prefix="newscrawl-bench-pg-"))
-    run_as = None
-    if os.geteuid() == 0:
-        run_as = PG_USER
-        user = pwd.getpwnam(PG_USER)
-        os.chown(base_dir, user.pw_uid, user.pw_gid)
-    server = PostgresServer(bin_dir, base_dir, _free_port(), run_as)
-    server.start()
-    return server
+    return start_throwaway_server()
 
 
 class TreeMemory(threading.Thread):
@@ -469,7 +456,9 @@ def main(argv=None) -> int:
     if "postgres" in kinds:
         pg = start_postgres()
         if pg is None:
-            print("PostgreSQL runs skipped: PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl)")
+            from tests.servers import NOT_INSTALLED
+
+            print(f"PostgreSQL runs skipped: {NOT_INSTALLED}")
             kinds.remove("postgres")
     runs = []
     try:
