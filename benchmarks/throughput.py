@@ -1,6 +1,7 @@
 """Throughput: the full `scrapy crawl news` pipeline against a bare Scrapy fetch, in one run.
 
     python3 -m benchmarks.throughput [--pages 1100] [--repeats 3] [--no-postgres] [--profile DIR]
+        [-s NAME=VALUE ...] [--variant NAME=VALUE ...] [--keep]
 
 Builds a local site of --pages distinct article pages from the project's fixture pages
 (benchmarks/news_site.py: robots.txt, sitemap index, sitemaps), serves it from another
@@ -18,7 +19,9 @@ round, articles stored per second, CPU seconds by stage, peak RSS.
 CPU by stage: the crawl process wraps the functions of each stage (STAGES) with a timer of
 the calling thread's CPU time (time.thread_time, exclusive of nested stages); "other" is the
 process's CPU (wait4 rusage) minus the stages: Scrapy, Twisted, logging, startup.
---profile DIR also writes a cProfile of one SQLite crawl to DIR/crawl.pstats and prints its top.
+--profile DIR also writes a cProfile of one SQLite crawl to DIR/crawl.pstats and prints its top;
+-s adds a setting to every crawl run; --variant NAME=VALUE adds an SQLite run with that setting
+to each round (an A/B comparison in the same run).
 """
 
 from __future__ import annotations

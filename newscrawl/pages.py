@@ -128,6 +128,9 @@ class PageAnalyser:
             return defer.succeed(self._inline(error, args))
 
         def done(future) -> None:  # in the executor's thread
+            if future.cancelled():  # the crawl is closing
+                reactor.callFromThread(result.errback, defer.CancelledError(url))
+                return
             error = future.exception()
             if error is None:
                 reactor.callFromThread(result.callback, future.result())
