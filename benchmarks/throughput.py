@@ -63,7 +63,7 @@ STAGES = (
     ("pipelines.storage", "StoragePipeline.process_item", "storage staging"),
     ("pipelines.store", "ArticleStore.flush", "batch writes"),
 )
-KINDS = ("bare", "sqlite", "postgres")
+KINDS = ("bare", "sqlite", "postgres", "trafilatura")
 
 
 # --- the crawl processes ----------------------------------------------------------------------
@@ -179,11 +179,21 @@ def _dump_stages(timer: StageTimer, path: str) -> None:
 
 
 def child_bare(args) -> int:
-    """A plain Scrapy spider that fetches the article URLs and does nothing with them."""
+    """A plain Scrapy spider that fetches the article URLs and does nothing with them; with
+    --child trafilatura, it also extracts each page with trafilatura and inserts it into SQLite
+    (no dedup, no metadata rules): the throwaway spider of issue 8."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
     urls = Path(args.urls).read_text().split()
+    store = None
+    if args.child == "trafilatura":
+        import sqlite3
+
+        import trafilatura
+
+        store = sqlite3.connect(args.database_url.removeprefix("sqlite:///"))
+        store.execute("CREATE TABLE articles (url TEXT PRIMARY KEY, title TEXT, body TEXT)")
 
     class BareSpider(scrapy.Spider):
         name = "bare"
@@ -194,6 +204,12 @@ def child_bare(args) -> int:
 
         def parse(self, response):
             self.crawler.stats.inc_value("bare/pages")
+            if store is not None:
+                document = trafilatura.bare_extraction(response.text, url=response.url, with_metadata=True)
+                if document is not None and document.text:
+                    store.execute("INSERT OR REPLACE INTO articles VALUES (?, ?, ?)",
+                                  (response.url, document.title, document.text))
+                    store.commit()
 
     stats: dict = {}
     _capture_stats(stats)
@@ -201,6 +217,8 @@ def child_bare(args) -> int:
                               "TELNETCONSOLE_ENABLED": False})
     process.crawl(BareSpider)
     process.start()
+    if store is not None:
+        store.close()
     Path(args.out).write_text(json.dumps({"stages": {}, "calls": {}, "stats": _jsonable(stats), "exit": 0}))
     return 0
 
@@ -292,16 +310,20 @@ def _rss_kb(pid: int) -> int:
 # --- one measured run -----------------------------------------------------------------------
 
 def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=None, profile: str | None = None,
-             settings: list[str] = ()) -> dict:
+             settings: list[str] = (), trees: dict[str, Path] | None = None) -> dict:
+    """One measured process. A kind "sqlite@LABEL" runs the crawl in the source tree --tree LABEL=DIR."""
     out, log = work / f"run-{number}.json", work / f"run-{number}.log"
-    command = [sys.executable, "-m", "benchmarks.throughput", "--child", "bare" if kind == "bare" else "crawl",
+    kind_name, _, tree = kind.partition("@")
+    cwd = (trees or {})[tree] if tree else ROOT
+    child = kind if kind in ("bare", "trafilatura") else "crawl"
+    command = [sys.executable, "-m", "benchmarks.throughput", "--child", child,
                "--out", str(out), "--log", str(log), "--base", base, "--urls", str(urls_file)]
     for setting in [*settings, *([kind.split("+", 1)[1]] if "+" in kind else [])]:
         command += ["--setting", setting]
     database_url = None
-    if kind.startswith("sqlite"):
+    if kind.startswith("sqlite") or kind == "trafilatura":
         database_url = f"sqlite:///{work / f'run-{number}.db'}"
-    elif kind == "postgres":
+    elif kind_name == "postgres":
         name = f"bench_{number}"
         pg.execute(f'CREATE DATABASE "{name}"')
         database_url = pg.url(name)
@@ -310,7 +332,7 @@ def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=
     if profile:
         command += ["--profile", profile]
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)
+    process = subprocess.Popen(command, cwd=cwd)
     sampler = TreeMemory(process.pid)
     sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
@@ -326,9 +348,9 @@ def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=
                   returncode=process.returncode)
     if database_url:
         result.update(_stored(database_url))
-    if kind == "postgres":
+    if kind_name == "postgres":
         pg.execute(f'DROP DATABASE IF EXISTS "bench_{number}" WITH (FORCE)')
-    elif kind.startswith("sqlite"):
+    elif kind.startswith("sqlite") or kind == "trafilatura":
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work / f'run-{number}.db'}{suffix}").unlink(missing_ok=True)
     return result
@@ -336,12 +358,16 @@ def run_once(kind: str, work: Path, base: str, urls_file: Path, number: int, pg=
 
 def _stored(database_url: str) -> dict:
     from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
 
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM articles")).scalar()
-            linked = conn.execute(text("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")).scalar()
+            try:
+                linked = conn.execute(text("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")).scalar()
+            except SQLAlchemyError:  # the throwaway trafilatura spider's table
+                linked = None
     finally:
         engine.dispose()
     return {"stored": stored, "linked": linked}
@@ -388,17 +414,18 @@ def report(runs: list[dict], pages: int, out=sys.stdout) -> dict:
         put("pages fetched", kind, str(_median([r["stats"].get("response_received_count") for r in done])))
         put("articles stored" if kind != "bare" else "articles stored", kind,
             str(stored) if kind != "bare" else f"({stored} fetched)")
-        put("near-copies linked", kind, str(_median([r.get("linked") for r in done])) if kind != "bare" else "-")
+        linked = _median([r.get("linked") for r in done])
+        put("near-copies linked", kind, "-" if linked is None else str(linked))
         put("articles/s (wall)", kind, f"{stored / wall:.1f}" if stored else "-")
         put("share of bare rate", kind, f"{(stored / wall) / (summary['bare']['stored'] / summary['bare']['wall']):.0%}"
             if "bare" in summary and stored else "-")
         put("CPU total (s)", kind, f"{cpu:.1f}")
-        staged = 0.0
+        staged, timed = 0.0, any(r["stages"] for r in done)
         for stage in stage_names:
             seconds = _median([r["stages"].get(stage, 0.0) for r in done])
             staged += seconds or 0.0
-            put(f"  {stage}", kind, f"{seconds:.2f}" if kind != "bare" else "-")
-        put("  other (Scrapy, startup)", kind, f"{cpu - staged:.2f}" if kind != "bare" else f"{cpu:.2f}")
+            put(f"  {stage}", kind, f"{seconds:.2f}" if timed else "-")
+        put("  other (Scrapy, startup)", kind, f"{cpu - staged:.2f}")
         put("peak RSS (MB, all procs)", kind, f"{_median([r['rss_mb'] for r in done]):.0f}")
         put("exit status", kind, ",".join(str(r["returncode"]) for r in done))
     for label, values in rows.items():
@@ -420,13 +447,18 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", type=int, default=1100, help="article pages on the site (default 1100)")
     parser.add_argument("--repeats", type=int, default=3, help="rounds of bare/sqlite/postgres (default 3)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
+    parser.add_argument("--trafilatura", action="store_true",
+                        help="also run a throwaway Scrapy+trafilatura spider (plain SQLite insert, no dedup)")
     parser.add_argument("--only", choices=KINDS, action="append", help="run only these kinds (repeatable)")
     parser.add_argument("--profile", metavar="DIR", help="also profile one SQLite crawl with cProfile into DIR")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, results)")
     # Internal: the measured child processes.
-    parser.add_argument("--child", choices=("bare", "crawl"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("bare", "crawl", "trafilatura"), help=argparse.SUPPRESS)
     parser.add_argument("--setting", "-s", action="append", metavar="NAME=VALUE",
                         help="an extra Scrapy setting for the crawl runs (repeatable)")
+    parser.add_argument("--tree", metavar="LABEL=DIR", action="append",
+                        help="also run the crawls with the code in DIR (e.g. an older commit, with this benchmarks/ "
+                             "copied in), as kinds sqlite@LABEL and postgres@LABEL (repeatable)")
     parser.add_argument("--variant", metavar="NAME=VALUE", action="append",
                         help="also run the SQLite crawl with this setting, as kind sqlite+NAME=VALUE (repeatable)")
     for name in ("--out", "--log", "--base", "--urls", "--database-url"):
@@ -434,18 +466,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.child == "crawl":
         return child_crawl(args)
-    if args.child == "bare":
+    if args.child in ("bare", "trafilatura"):
         return child_bare(args)
     if args.profile:
         args.profile = str(Path(args.profile).resolve())  # children run in the project root
 
     work = Path(tempfile.mkdtemp(prefix="newscrawl-throughput-"))
-    kinds = list(args.only or KINDS)
+    kinds = list(args.only or [k for k in KINDS if k != "trafilatura" or args.trafilatura])
     if args.no_postgres and "postgres" in kinds:
         kinds.remove("postgres")
     if "bare" not in kinds:
         kinds.insert(0, "bare")  # the baseline is always measured
     kinds += [f"sqlite+{variant}" for variant in args.variant or ()]
+    trees = {label: Path(directory).resolve() for label, directory in (t.split("=", 1) for t in args.tree or ())}
+    for label in trees:
+        kinds += [f"{kind}@{label}" for kind in ("sqlite", "postgres") if kind in kinds]
     started = time.perf_counter()
     server, base, urls, templates, size = start_site(args.pages)
     urls_file = work / "urls.txt"
@@ -462,13 +497,13 @@ def main(argv=None) -> int:
             from tests.servers import NOT_INSTALLED
 
             print(f"PostgreSQL runs skipped: {NOT_INSTALLED}")
-            kinds.remove("postgres")
+            kinds = [kind for kind in kinds if not kind.startswith("postgres")]
     runs = []
     try:
         for round_number in range(args.repeats):
             order = kinds[round_number % len(kinds):] + kinds[:round_number % len(kinds)]
             for kind in order:
-                result = run_once(kind, work, base, urls_file, len(runs), pg, settings=args.setting or ())
+                result = run_once(kind, work, base, urls_file, len(runs), pg, settings=args.setting or (), trees=trees)
                 result["round"] = round_number
                 runs.append(result)
                 stored = result.get("stored", result["stats"].get("bare/pages"))

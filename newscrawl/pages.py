@@ -148,6 +148,6 @@ class PageAnalyser:
             logger.warning("The extraction worker process failed (%s): pages are now analysed in the crawl "
                            "process (pid %d)", error or type(error).__name__, os.getpid())
             executor, self._executor = self._executor, None
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+            if executor is not None:  # its other pages fail as broken too, and come here
+                executor.shutdown(wait=False)
         return analyse_page(*args)

@@ -1,14 +1,20 @@
 """Extraction in a worker process (EXTRACTION_PROCESSES) stores the same stories as extraction in
-the crawl process, on real crawls of a local site; a bad setting is refused."""
+the crawl process, on real crawls of a local site; a bad setting is refused; a dead worker loses nothing."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.crawling import read_rows, run_crawl
-from tests.generated_site import build_routes
+from newscrawl.demo.server import Route
+from tests.crawling import FAST, PROJECT_DIR, read_rows, run_crawl
+from tests.generated_site import articles, build_routes
 
 DEMO_SITE = Path(__file__).resolve().parents[1] / "newscrawl" / "demo" / "site"
 # What identifies each stored story. Which of two URLs of one story becomes its row, and so that
@@ -53,3 +59,32 @@ def test_a_bad_extraction_processes_setting_is_refused_naming_it(serve, tmp_path
     assert result.returncode != 0
     assert "EXTRACTION_PROCESSES must be a non-negative integer, got 'many'" in result.log
     assert not server.requests
+
+
+def test_a_crawl_whose_worker_dies_goes_on_in_the_crawl_process(serve, tmp_path):
+    """kill -9 of the extraction worker mid-crawl: one warning, and every article is still stored."""
+    server = serve()
+    routes = build_routes(server.base_url)
+    for article in articles():  # slow pages, so that the worker is killed mid-crawl
+        routes[article.path] = Route(body=routes[article.path].body, delay=0.05)
+    server.routes.update(routes)
+    database = tmp_path / "worker-killed.db"
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={server.base_url}/robots.txt",
+               "-s", f"DATABASE_URL=sqlite:///{database}"]
+    for name, value in FAST.items():
+        command += ["-s", f"{name}={value}"]
+    crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    paths = {a.path for a in articles()}
+    deadline = time.monotonic() + 60
+    while sum(1 for p in list(server.requests) if p in paths) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = Path(f"/proc/{crawl.pid}/task/{crawl.pid}/children").read_text().split()
+    assert len(workers) == 1
+    os.kill(int(workers[0]), signal.SIGKILL)
+    _, log = crawl.communicate(timeout=120)
+    assert crawl.returncode == 0, log[-3000:]
+    assert log.count("The extraction worker process failed") == 1
+    sitemap_listed = {a.path for a in articles() if "sitemap" in a.via or "news" in a.via}
+    stored = {row["url"].removeprefix(server.base_url) for row in read_rows(database)}
+    assert sitemap_listed <= stored
