@@ -71,6 +71,9 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DeduplicationPipeline": 200,
     "pipelines.storage.StoragePipeline": 300,
 }
+# Worker processes that parse and extract pages, so that extraction runs on another core
+# (newscrawl.pages); 0 extracts in the crawl process.
+EXTRACTION_PROCESSES = 1
 # Syndicated near-copies: "link" (own row, duplicate_of = earliest version), "drop" or "off".
 NEAR_DUPLICATES = "link"
 EXTENSIONS = {

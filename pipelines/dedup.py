@@ -32,7 +32,7 @@ from pipelines.nearduplicates import (
     THRESHOLD,
     Fingerprint,
     NearDuplicateIndex,
-    exact_containment,
+    PendingFingerprints,
     fingerprint,
 )
 from pipelines.revisions import significant_change, version_hash
@@ -123,16 +123,16 @@ class NearDuplicateCheck:
     def __init__(self, store: ArticleStore, mode: str = "link") -> None:
         self.store = store
         self.mode = mode
-        self._pending: list[tuple[bytes, Fingerprint]] = []  # (run key, fingerprint), unwritten
+        self._pending = PendingFingerprints()  # run key -> fingerprint, unwritten
         store.add_insert_hook(self._index_inserted)
 
     def original_of(self, adapter: ItemAdapter) -> tuple[int | bytes | None, Fingerprint]:
         fp = fingerprint(adapter.get("article_body") or "")
         if fp.size < MIN_SHINGLES:
             return None, fp
-        for run_key, pending in self._pending:
-            if exact_containment(fp, pending) >= THRESHOLD:
-                return run_key, fp
+        run_key = self._pending.first_match(fp, THRESHOLD)
+        if run_key is not None:
+            return run_key, fp
         found = NearDuplicateIndex(self.store.engine).find_original(fp)
         if found is None:
             return None, fp
@@ -142,13 +142,10 @@ class NearDuplicateCheck:
 
     def remember(self, run_key: bytes, fp: Fingerprint | None) -> None:
         if fp is not None and fp.size >= MIN_SHINGLES:
-            self._pending.append((run_key, fp))
+            self._pending.add(run_key, fp)
 
     def _index_inserted(self, conn, rows) -> None:
-        index = NearDuplicateIndex(conn)
-        for article_id, _row, fp in rows:
-            if fp is not None:
-                index.add(article_id, fp)
+        NearDuplicateIndex(conn).add_many((article_id, fp) for article_id, _row, fp in rows if fp is not None)
         self._pending.clear()  # a flush writes the whole batch
 
 

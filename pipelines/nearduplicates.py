@@ -96,6 +96,20 @@ def _token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+# Hashes of the words seen lately: news vocabularies repeat from article to article.
+_TOKEN_HASHES: dict[str, int] = {}
+_TOKEN_HASHES_MAX = 200_000
+
+
+def _token_hashes(words: list[str]) -> np.ndarray:
+    cache = _TOKEN_HASHES
+    if len(cache) > _TOKEN_HASHES_MAX:
+        cache.clear()
+    for word in set(words).difference(cache):
+        cache[word] = _token_hash(word)
+    return np.array([cache[w] for w in words], dtype=_U64)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser (a bijection on uint64), vectorised; wraps around by design."""
     x = x ^ (x >> _U64(30))
@@ -114,12 +128,7 @@ def shingle_array(text: str, size: int = SHINGLE_SIZE) -> np.ndarray:
     words = tokens(text)
     if not words:
         return np.empty(0, dtype=_U64)
-    cache: dict[str, int] = {}
-    hashed = np.fromiter(
-        (cache[w] if w in cache else cache.setdefault(w, _token_hash(w)) for w in words),
-        dtype=_U64,
-        count=len(words),
-    )
+    hashed = _token_hashes(words)
     n = max(len(words) - size + 1, 1)
     width = min(size, len(words))
     with np.errstate(over="ignore"):
@@ -232,6 +241,49 @@ def exact_containment(a: np.ndarray | Fingerprint, b: np.ndarray | Fingerprint) 
     return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
 
 
+class PendingFingerprints:
+    """Fingerprints of articles not in the database yet (the unwritten batch), with an inverted
+    index of their shingles. ``first_match(fp, threshold)`` is the first of them, in the order
+    added, whose ``exact_containment`` with *fp* reaches *threshold* (> 0), found by counting
+    shared shingles through the index instead of intersecting *fp* with each of them."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[object, int]] = []  # (key, number of shingles), in order added
+        self._postings: dict[int, list[int]] = {}  # shingle -> positions in _entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def add(self, key: object, fp: Fingerprint) -> None:
+        position = len(self._entries)
+        self._entries.append((key, fp.size))
+        postings = self._postings
+        for shingle in fp.shingles.tolist():
+            entry = postings.get(shingle)
+            if entry is None:
+                postings[shingle] = [position]
+            else:
+                entry.append(position)
+
+    def first_match(self, fp: Fingerprint, threshold: float) -> object | None:
+        if not self._entries or not fp.size:
+            return None
+        shared: dict[int, int] = {}
+        postings = self._postings
+        for shingle in fp.shingles.tolist():  # unique, like the stored ones: counts are intersections
+            for position in postings.get(shingle, ()):
+                shared[position] = shared.get(position, 0) + 1
+        for position in sorted(shared):
+            key, size = self._entries[position]
+            if shared[position] / min(fp.size, size) >= threshold:
+                return key
+        return None
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._postings.clear()
+
+
 def _pack(values: np.ndarray) -> bytes:
     return np.asarray(values, dtype="<u8").tobytes()
 
@@ -257,6 +309,8 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(values, band_hashes(signature(values)) if len(values) else [])
 
 
+# Article ids per "IN (...)" in add_many, well below SQLite's parameter limit.
+_ID_CHUNK = 500
 # Candidates verified per lookup (the most band hits first); copies share many bands.
 MAX_CANDIDATES = 200
 
@@ -331,6 +385,30 @@ class NearDuplicateIndex:
                  "sample": _pack(sample(fp.shingles))},
             )
         return True
+
+    def add_many(self, entries: Iterable[tuple[int, str | Fingerprint]]) -> int:
+        """``add`` for many articles in four statements (a write batch); returns how many were
+        indexed. An article given twice is indexed with its last text, as with ``add``."""
+        latest = {i: fp if isinstance(fp, Fingerprint) else fingerprint(fp) for i, fp in dict(entries).items()}
+        if not latest:
+            return 0
+        ids = list(latest)
+        indexed = {i: fp for i, fp in latest.items() if fp.size >= self.min_shingles}
+        with self._connect(write=True) as conn:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = ids[start : start + _ID_CHUNK]
+                conn.execute(delete(minhash_bands).where(minhash_bands.c.article_id.in_(chunk)))
+                conn.execute(delete(minhash_signatures).where(minhash_signatures.c.article_id.in_(chunk)))
+            if indexed:
+                conn.execute(insert(minhash_bands), [
+                    {"band": band, "hash": value, "article_id": article_id}
+                    for article_id, fp in indexed.items() for band, value in fp.bands
+                ])
+                conn.execute(insert(minhash_signatures), [
+                    {"article_id": article_id, "num_shingles": fp.size, "sample": _pack(sample(fp.shingles))}
+                    for article_id, fp in indexed.items()
+                ])
+        return len(indexed)
 
     def remove(self, article_id: int) -> None:
         with self._connect(write=True) as conn:
@@ -444,6 +522,7 @@ class _Borrowed:
 __all__ = (
     "NearDuplicateIndex",
     "Fingerprint",
+    "PendingFingerprints",
     "band_hashes",
     "containment_estimate",
     "containment_score",

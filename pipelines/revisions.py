@@ -72,7 +72,8 @@ def normalise_text(text: str | None) -> str:
     """NFKC, casefolded, typographic quotes/dashes as ASCII, whitespace collapsed."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+    if not text.isascii():  # ASCII is its own NFKC form, and _TRANSLATE maps only other characters
+        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
     return " ".join(text.casefold().split())
 
 
@@ -110,7 +111,10 @@ def _is_dateline(prefix: str) -> bool:
 
 def is_date_line(paragraph: str) -> bool:
     """True for a paragraph that is only a date (and time), maybe "Updated"/"Published ..."."""
-    text = normalise_text(paragraph)
+    return _is_normalised_date_line(normalise_text(paragraph))
+
+
+def _is_normalised_date_line(text: str) -> bool:
     if not text or len(text) > 120 or not any(c.isdigit() for c in text):
         return False
     for word in re.split(r"[\s,;()]+", text):
@@ -126,7 +130,8 @@ def normalise_body(body: str | None) -> str:
     paragraphs = [p for p in (body or "").splitlines() if p.strip()]
     if paragraphs:
         paragraphs[0] = strip_dateline(paragraphs[0])
-    return "\n".join(n for p in paragraphs if not is_date_line(p) and (n := normalise_text(p)))
+    normalised = (normalise_text(p) for p in paragraphs)
+    return "\n".join(n for n in normalised if n and not _is_normalised_date_line(n))
 
 
 def _minute(value: Any) -> datetime | None:

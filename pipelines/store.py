@@ -48,7 +48,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
-from sqlalchemy import Integer, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, case, cast, func, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl import stats as keys
@@ -385,11 +385,8 @@ class ArticleStore:
 
     def find_by_key(self, url_key: str, url: str) -> StoredArticle | None:
         """The stored article with this deduplication key, else with this fetched URL."""
-        for condition in (articles.c.canonical_url == url_key, articles.c.url == url):
-            row = self._query_one(select(*_VERSION_COLUMNS).where(condition).order_by(articles.c.id).limit(1))
-            if row is not None:
-                return StoredArticle(**row._mapping)
-        return None
+        row = self._query_one(_BY_KEY_OR_URL, {"key": url_key, "url": url})
+        return None if row is None else StoredArticle(**row._mapping)
 
     def stored_version(self, key: bytes) -> Any:
         """The current version of an article accepted earlier in this run (by
@@ -401,18 +398,12 @@ class ArticleStore:
             return None
         if article_id in self._updated_rows:
             return self._updated_rows[article_id]
-        row = self._query_one(select(*_VERSION_COLUMNS).where(articles.c.id == article_id))
+        row = self._query_one(_VERSION_BY_ID, {"id": article_id})
         return None if row is None else dict(row._mapping)
 
     def find_by_content_hash(self, content_hash: str) -> int | None:
         """The id of the oldest stored article with this body."""
-        query = (
-            select(articles.c.id)
-            .where(articles.c.content_hash == content_hash)
-            .order_by(articles.c.id)
-            .limit(1)
-        )
-        row = self._query_one(query)
+        row = self._query_one(_BY_CONTENT_HASH, {"hash": content_hash})
         return None if row is None else row.id
 
     def known_article(self, url: str) -> KnownArticle | None:
@@ -428,21 +419,13 @@ class ArticleStore:
         pending = self._pending_known(url, key)
         if pending is not None and pending.id is None:
             return pending
-        columns = (articles.c.id, articles.c.url, articles.c.last_seen, articles.c.date_modified,
-                   articles.c.date_published)
         if pending is not None:  # an alias of a stored article, waiting in the batch
-            row = self._query_one(select(*columns).where(articles.c.id == pending.id))
+            row = self._query_one(_KNOWN_BY_ID, {"id": pending.id})
         else:
-            rows = self._query(
-                select(*columns).where(or_(articles.c.url == url, articles.c.canonical_url == key))
-                .order_by(articles.c.id).limit(5)
-            )
+            rows = self._query(_KNOWN_BY_URL, {"url": url, "key": key})
             row = next((r for r in rows if r.url == url), rows[0] if rows else None)
             if row is None:
-                row = self._query_one(
-                    select(*columns).join(article_urls, article_urls.c.article_id == articles.c.id)
-                    .where(article_urls.c.url.in_(sorted({url, key}))).order_by(article_urls.c.id).limit(1)
-                )
+                row = self._query_one(_KNOWN_BY_ALIAS, {"urls": sorted({url, key})})
         if row is None:
             return None
         last_seen, date_modified, date_published = row.last_seen, row.date_modified, row.date_published
@@ -481,16 +464,16 @@ class ArticleStore:
         row = self._new_rows[new_key]
         return KnownArticle(None, row["last_seen"], row["date_modified"], row["date_published"])
 
-    def _query_one(self, query):
-        rows = self._query(query)
+    def _query_one(self, query, params: dict | None = None):
+        rows = self._query(query, params)
         return rows[0] if rows else None
 
-    def _query(self, query) -> list:
+    def _query(self, query, params: dict | None = None) -> list:
         if self.engine is None or self.failed:
             raise StoreFailed
         try:
             with self.engine.connect() as conn:
-                return list(conn.execute(query))
+                return list(conn.execute(query, params or {}))
         except SQLAlchemyError as exc:
             self._fail("Cannot read from the database", describe_error(exc), "database_read_failed")
             raise StoreFailed from None
@@ -829,6 +812,35 @@ _VERSION_COLUMNS = (
     articles.c.article_body,
     articles.c.date_published,
     articles.c.date_modified,
+)
+
+# The lookups, built once (a statement built per call costs more than the indexed query).
+# By key or fetched URL: the oldest article with the key, else the one with the URL.
+_BY_KEY_OR_URL = (
+    select(*_VERSION_COLUMNS)
+    .where(or_(articles.c.canonical_url == bindparam("key"), articles.c.url == bindparam("url")))
+    .order_by(case((articles.c.canonical_url == bindparam("key"), 0), else_=1), articles.c.id)
+    .limit(1)
+)
+_VERSION_BY_ID = select(*_VERSION_COLUMNS).where(articles.c.id == bindparam("id"))
+_BY_CONTENT_HASH = (
+    select(articles.c.id).where(articles.c.content_hash == bindparam("hash")).order_by(articles.c.id).limit(1)
+)
+_KNOWN_COLUMNS = (articles.c.id, articles.c.url, articles.c.last_seen, articles.c.date_modified,
+                  articles.c.date_published)
+_KNOWN_BY_ID = select(*_KNOWN_COLUMNS).where(articles.c.id == bindparam("id"))
+_KNOWN_BY_URL = (
+    select(*_KNOWN_COLUMNS)
+    .where(or_(articles.c.url == bindparam("url"), articles.c.canonical_url == bindparam("key")))
+    .order_by(articles.c.id)
+    .limit(5)
+)
+_KNOWN_BY_ALIAS = (
+    select(*_KNOWN_COLUMNS)
+    .join(article_urls, article_urls.c.article_id == articles.c.id)
+    .where(article_urls.c.url.in_(bindparam("urls", expanding=True)))
+    .order_by(article_urls.c.id)
+    .limit(1)
 )
 
 

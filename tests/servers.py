@@ -94,12 +94,15 @@ class PostgresServer:
             raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n{log}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    """A running throwaway PostgreSQL server, stopped and deleted after the session."""
+NOT_INSTALLED = "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl)"
+
+
+def start_throwaway_server() -> PostgresServer | None:
+    """A started server in a new temporary directory, or None when PostgreSQL is not installed.
+    The caller stops it and deletes ``base_dir``."""
     bin_dir = find_postgres_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl)")
+        return None
     run_as = None
     base_dir = Path(tempfile.mkdtemp(prefix="newscrawl-pg-"))
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -112,11 +115,20 @@ def postgres_server():
     except Exception:
         shutil.rmtree(base_dir, ignore_errors=True)
         raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A running throwaway PostgreSQL server, stopped and deleted after the session."""
+    server = start_throwaway_server()
+    if server is None:
+        pytest.skip(NOT_INSTALLED)
     try:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(base_dir, ignore_errors=True)
+        shutil.rmtree(server.base_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -422,3 +422,55 @@ def test_exact_containment_for_items_not_stored_yet():
     assert nd.exact_containment(a, nd.fingerprint(OTHER_WIRE)) < 0.1
     assert nd.exact_containment(a, a.shingles) == 1.0
     assert nd.exact_containment(a, nd.fingerprint("")) == 0.0
+
+
+def test_pending_batch_index_finds_what_comparing_with_each_finds():
+    """PendingFingerprints (the unwritten batch's inverted index) returns the first pending
+    fingerprint, in the order added, that exact_containment with each would return."""
+    texts = [v["articleBody"] for v in FIXTURE_TEXTS.values()]
+    copies = [edit(text) for text in texts[:12] for edit in SYNDICATED.values()]
+    pending = [nd.fingerprint(t) for t in texts + copies]
+    pending = [fp for fp in pending if fp.size >= nd.MIN_SHINGLES]
+    batch = nd.PendingFingerprints()
+    for position, fp in enumerate(pending):
+        batch.add(position, fp)
+    linked = 0
+    for query in pending[:40] + [nd.fingerprint(WIRE), nd.fingerprint(SYNDICATED["everything"](OTHER_WIRE))]:
+        for threshold in (nd.THRESHOLD, 0.9):
+            expected = next((position for position, fp in enumerate(pending)
+                             if nd.exact_containment(query, fp) >= threshold), None)
+            assert batch.first_match(query, threshold) == expected
+            linked += expected is not None
+    assert linked >= 40  # every query in the batch matches itself at least
+    assert len(batch) == len(pending)
+    batch.clear()
+    assert len(batch) == 0 and batch.first_match(pending[0], nd.THRESHOLD) is None
+
+
+def test_indexing_a_write_batch_at_once_equals_indexing_one_by_one(tmp_path):
+    """add_many (what a flush uses) leaves the same index rows as add per article: re-indexed
+    articles replaced, too-short texts left out."""
+    bodies = [v["articleBody"] for v in FIXTURE_TEXTS.values()][:8] + ["A short teaser only."]
+    states = []
+    for name, one_by_one in (("single", True), ("batch", False)):
+        engine = make_engine(f"sqlite:///{tmp_path / name}.db")
+        try:
+            ids = [store(engine, body) for body in bodies]
+            index = NearDuplicateIndex(engine)
+            index.add(ids[0], OTHER_WIRE)  # indexed before with another text: replaced
+            entries = [(article_id, nd.fingerprint(body)) for article_id, body in zip(ids, bodies)]
+            if one_by_one:
+                for article_id, fp in entries:
+                    index.add(article_id, fp)
+            else:
+                assert index.add_many(entries) == len(bodies) - 1
+            offset = ids[0]
+            with engine.connect() as conn:
+                bands = sorted((r.article_id - offset, r.band, r.hash) for r in conn.execute(select(minhash_bands)))
+                samples = sorted((r.article_id - offset, r.num_shingles, r.sample)
+                                 for r in conn.execute(select(minhash_signatures)))
+            states.append((bands, samples))
+        finally:
+            engine.dispose()
+    assert states[0] == states[1]
+    assert len(states[1][1]) == len(bodies) - 1 and len(states[1][0]) == nd.BANDS * (len(bodies) - 1)

@@ -15,20 +15,21 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.exceptions import (CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError,
                                IgnoreRequest)
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError as TwistedTimeoutError
 
 from newscrawl import __version__
 from newscrawl.discovery.feeds import feed_links, parse_feed
-from newscrawl.discovery.heuristics import is_media_url, is_pagination_link, looks_like_article_url, page_kind
+from newscrawl.discovery.heuristics import is_media_url, is_pagination_link, looks_like_article_url
 from newscrawl.discovery.sitemaps import parse_sitemap, robots_sitemap_urls
-from newscrawl.extraction import extract_document
 from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.middlewares import AlreadyStored
-from newscrawl.rendering import browser_meta, looks_like_app_shell, may_render, missing_browser
+from newscrawl.pages import PageAnalyser
+from newscrawl.rendering import browser_meta, may_render, missing_browser
 from newscrawl.signals import page_not_article
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
@@ -94,6 +95,10 @@ class NewsSpiderBase(scrapy.Spider):
             crawler.settings.set("DOWNLOAD_HANDLERS", {
                 scheme: path for scheme, path in handlers.items() if "scrapy_playwright" not in str(path)
             }, priority="spider")
+        # Extraction runs in worker processes (EXTRACTION_PROCESSES), started with the spider.
+        spider.analyser = PageAnalyser.from_settings(crawler.settings)
+        crawler.signals.connect(spider.analyser.start, signal=signals.spider_opened)
+        crawler.signals.connect(spider.analyser.stop, signal=signals.spider_closed)
         return spider
 
     @classmethod
@@ -129,21 +134,21 @@ class NewsSpiderBase(scrapy.Spider):
 
     # --- routing -----------------------------------------------------------
     def parse(self, response: Response):
-        stats = self.crawler.stats
+        """Requests and items of one response: a generator, or for HTML pages an async one
+        (the page is analysed in a worker process)."""
         body = response.body
         if not body.strip():
-            stats.inc_value(keys.PAGES_EMPTY)
+            self.crawler.stats.inc_value(keys.PAGES_EMPTY)
             self.logger.warning("Empty response from %s: nothing to extract", response.url)
-            return
+            return ()
         path = urlsplit(response.url).path.lower()
         if path.endswith("/robots.txt") and isinstance(response, TextResponse):
-            yield from self.parse_robots(response)
-            return
+            return self.parse_robots(response)
         if body[:512].lstrip().lower().startswith(_XML_STARTS):
-            handled = yield from self.parse_xml(response)
-            if handled:
-                return
-        yield from self.parse_page(response)
+            discovered = self.parse_xml(response)
+            if discovered is not None:
+                return discovered
+        return self.parse_page(response)
 
     def parse_robots(self, response: TextResponse):
         sitemaps = robots_sitemap_urls(response.text, response.url)
@@ -153,27 +158,31 @@ class NewsSpiderBase(scrapy.Spider):
             yield self._request(url, "sitemap")
 
     def parse_xml(self, response: Response):
-        """Sitemaps and feeds. Returns True when the response was one of them."""
+        """The requests of a sitemap or a feed; None when the response is neither."""
         stats = self.crawler.stats
         sitemap = parse_sitemap(response.body, response.url)
         if sitemap is not None:
             stats.inc_value(keys.discovery(sitemap.kind))
-            for entry in sitemap.entries:
-                if sitemap.kind == "sitemapindex":
-                    yield self._request(entry.url, "sitemap")
-                else:
-                    # A news sitemap entry is an article by definition; a plain one if its URL looks like one.
-                    listed = entry.news_date is not None or entry.title is not None or self.is_article_url(entry.url)
-                    yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod,
-                                                   listed=listed)
-            return True
+            return self._sitemap_requests(sitemap)
         entries = parse_feed(response.body, response.url)
         if entries is not None:
             stats.inc_value(keys.DISCOVERY_FEED)
-            for entry in entries:
-                yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date, listed=True)
-            return True
-        return False
+            return self._feed_requests(entries)
+        return None
+
+    def _sitemap_requests(self, sitemap):
+        for entry in sitemap.entries:
+            if sitemap.kind == "sitemapindex":
+                yield self._request(entry.url, "sitemap")
+            else:
+                # A news sitemap entry is an article by definition; a plain one if its URL looks like one.
+                listed = entry.news_date is not None or entry.title is not None or self.is_article_url(entry.url)
+                yield from self.follow_article(entry.url, entry.date, source="sitemap", modified=entry.lastmod,
+                                               listed=listed)
+
+    def _feed_requests(self, entries):
+        for entry in entries:
+            yield from self.follow_article(entry.url, entry.date, source="feed", modified=entry.date, listed=True)
 
     def follow_article(self, url: str, published: datetime | None, source: str, modified: datetime | None = None,
                        listed: bool = False):
@@ -217,17 +226,20 @@ class NewsSpiderBase(scrapy.Spider):
         middleware compares it with when we last fetched the page)."""
         return self._listing_dates.get(url)
 
-    def parse_page(self, response: Response):
+    async def parse_page(self, response: Response):
         stats = self.crawler.stats
-        doc = parse_document(response.body, response.url, encoding=_declared_charset(response))
-        if doc.tree is None:
-            stats.inc_value(keys.page_problem(doc.problem))
-            self.logger.warning("Skipped %s: %s (Content-Type %s)", response.url, doc.problem,
+        encoding = _declared_charset(response)
+        page = await maybe_deferred_to_future(self.analyser.analyse(
+            response.body, response.url, encoding, self.extraction_rules,
+            check_app_shell=not response.meta.get("playwright")))
+        if page.problem:
+            stats.inc_value(keys.page_problem(page.problem))
+            self.logger.warning("Skipped %s: %s (Content-Type %s)", response.url, page.problem,
                                 response.headers.get(b"Content-Type", b"").decode("latin-1") or "none")
             return
-        article = extract_document(doc, self.extraction_rules)
+        article = page.article
         expect = response.meta.get("expect", "seed")
-        if self.should_retry_in_browser(response, doc, article):
+        if self.should_retry_in_browser(response, page, article):
             stats.inc_value(keys.RENDERING_RETRIED)
             self.logger.info("No article in the static HTML of %s, which looks like an app shell: "
                              "fetching it again in the browser", response.url)
@@ -235,25 +247,29 @@ class NewsSpiderBase(scrapy.Spider):
             yield response.request.replace(dont_filter=True, meta={**own, **browser_meta()})
             return
         listed = bool(response.meta.get("listed_as_article"))
-        if self.is_article_page(response.url, doc.tree, article, listed):
+        if self.is_article_page(response.url, page.kind, article, listed):
             stats.inc_value(keys.PAGES_ARTICLE)
-            yield from self.emit_article(response, article)
+            for item in self.emit_article(response, article):
+                yield item
             return
         stats.inc_value(keys.PAGES_NAVIGATION)
         if expect == "article":
             reason = article.extraction_problem or (
                 "too short for an article" if listed else "looks like a navigation page")
             self.logger.info("No article found at %s (%s)", response.url, reason)
-            if response.meta.get("playwright") or not looks_like_app_shell(doc):
-                self.remember_not_article(response, reason)  # an unrendered app shell may hold one
-        yield from self.follow_links(response, doc.tree)
+            if not page.app_shell:  # an app shell not rendered may still hold an article
+                self.remember_not_article(response, reason)
+        # A navigation page: its links, from a parse of its own (article pages need none).
+        doc = parse_document(response.body, response.url, encoding=encoding)
+        for request in self.follow_links(response, doc.tree):
+            yield request
 
-    def should_retry_in_browser(self, response: Response, doc, article) -> bool:
+    def should_retry_in_browser(self, response: Response, page, article) -> bool:
         needs_browser = (
             self.render_mode == "auto"
             and not response.meta.get("playwright")
             and not article.article_body
-            and looks_like_app_shell(doc)
+            and page.app_shell
         )
         if needs_browser and self.browser_missing:
             self.crawler.stats.inc_value(keys.RENDERING_UNAVAILABLE)
@@ -272,15 +288,15 @@ class NewsSpiderBase(scrapy.Spider):
                 "(apt-get install -y chromium) or point the setting at it. Pages: %s%s",
                 count, self.browser_missing, named, f" and {more} more" if more > 0 else "")
 
-    def is_article_page(self, url: str, tree, article, listed: bool = False) -> bool:
+    def is_article_page(self, url: str, kind: str | None, article, listed: bool = False) -> bool:
         """A page with a headline and a body is an article when a sitemap or feed lists it and
         the body is article-length; for pages reached through links, the page-kind
-        heuristics (JSON-LD @type, og:type, link density) decide, else length and URL."""
+        heuristics decide (`kind`: page_kind of the page, from JSON-LD @type, og:type and link
+        density; newscrawl.pages), else length and URL."""
         if not article.article_body or not article.headline:
             return False
         if listed:
             return len(article.article_body.split()) >= MIN_ARTICLE_WORDS
-        kind = page_kind(tree, article.article_body)
         if kind is not None:
             return kind == "article"
         words = len(article.article_body.split())
