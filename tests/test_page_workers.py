@@ -79,8 +79,10 @@ def test_a_crawl_whose_worker_dies_goes_on_in_the_crawl_process(serve, tmp_path)
     deadline = time.monotonic() + 60
     while sum(1 for p in list(server.requests) if p in paths) < 20 and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = Path(f"/proc/{crawl.pid}/task/{crawl.pid}/children").read_text().split()
-    assert len(workers) == 1
+    children = Path(f"/proc/{crawl.pid}/task/{crawl.pid}/children").read_text().split()
+    # The extraction worker is the Python child (render=auto also starts Playwright's driver).
+    workers = [pid for pid in children if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(sys.executable)]
+    assert len(workers) == 1, children
     os.kill(int(workers[0]), signal.SIGKILL)
     _, log = crawl.communicate(timeout=120)
     assert crawl.returncode == 0, log[-3000:]
