@@ -94,3 +94,25 @@ def test_brackets_buttons_and_link_labels_around_names(byline, expected):
 @pytest.mark.parametrize("label", ["Folgen", "Follow", "Abonnieren", "Artikel von", "Bild © ARD", "No Author"])
 def test_button_and_credit_labels_are_not_authors(label):
     assert parse_byline(label, SITES) == []
+
+
+@pytest.mark.parametrize(
+    "byline, expected",
+    [
+        ("Posted on September 21, 2020 by Adi Tzlil", ["Adi Tzlil"]),
+        ("Posted by Jane Doe on 3 May 2020", ["Jane Doe"]),
+        ("Autorin: Uta Staschewski", ["Uta Staschewski"]),
+    ],
+)
+def test_dates_and_labels_around_a_byline(byline, expected):
+    assert parse_byline(byline, SITES) == expected
+
+
+def test_labelled_byline_line_with_the_name_in_a_link():
+    from newscrawl.extraction.document import parse_document
+    from newscrawl.extraction.metadata import extract_metadata
+
+    html = ("<html><head><title>Forests</title></head><body><article><h1>Forests</h1>"
+            "<p><em>Written by: <a href='https://example.org/a'>Julie Mollins</a></em></p>"
+            f"<p>{'Indigenous peoples manage the forest. ' * 20}</p></article></body></html>")
+    assert extract_metadata(parse_document(html, "https://example.org/x"))["authors"] == ["Julie Mollins"]

@@ -19,7 +19,7 @@ _BY_PREFIX = re.compile(
     r"^(?:(?:written|words|reported|posted|story|text|photos?|reporting|compiled|edited|analysis|opinion|"
     r"commentary|interview|review|published|report|article|column)\s+)?"
     r"(?:by|von|por|par|di|door|av|af|от|автор)\s*[:\-–]?\s+|^by:?\s*|"
-    r"^(?:текст|автор|author|authors|autor|auteur|autore|written by|reporter|words|text|story|byline|"
+    r"^(?:текст|автор|author|authors|autor|autorin|autoren|auteur|autore|written by|reporter|words|text|story|byline|"
     r"reporting|report)\s*:\s*",
     re.I,
 )
@@ -27,9 +27,11 @@ _BY_PREFIX = re.compile(
 _LABEL_PREFIX = re.compile(
     r"^(?:(?:zeige|view|see|show|alle)\s+)?(?:alle\s+|all\s+|more\s+)?"
     r"(?:beiträge|posts|articles|artikel|stories|texte)\s+(?:von|by|de)\b\s*|"
-    r"^(?:eingestellt|geschrieben|verfasst|kommentar|posted|submitted)\s+(?:von|by)\b\s*",
+    r"^(?:eingestellt|geschrieben|verfasst|kommentar|posted|submitted)\s+(?:von|by)\b\s*|"
+    r"^(?:posted|published|veröffentlicht|eingestellt)\s+(?:on|am)\b.{0,40}?\s(?:by|von)\s+",
     re.I,
 )
+_DANGLING_ON = re.compile(r"\s+(?:on|am|at|le|el)\s*$", re.I)  # "Jane Doe on" once the date is gone
 # Initials or a desk code in brackets after a name: "Elena Oberholzer (obe)", "Jane Doe [jd]".
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]{0,40}[)\]]")
 # Buttons and counters printed next to a name: "Folgen", "Follow", "12 Shares".
@@ -122,9 +124,10 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     text = _EMAIL.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _HANDLE.sub(" ", text)
-    text = _DATE_TEXT.sub(" ", text)
+    text = _LABEL_PREFIX.sub("", text.strip(" :-–—|,"))  # before dates: "Posted on 3 May 2020 by …"
+    text = _DANGLING_ON.sub("", _DATE_TEXT.sub(" ", text))
     text = _BRACKETED.sub("", text)
-    text = _BY_PREFIX.sub("", _LABEL_PREFIX.sub("", text.strip(" :-–—|,")))
+    text = _BY_PREFIX.sub("", text.strip(" :-–—|,"))
     site_keys = set()
     for name in site_names:
         if name:

@@ -67,6 +67,11 @@ _MAX_CAPTION_CHARS = 400
 _MAX_TEASER_BLOCK_CHARS = 2500
 _KEEP_TAGS = frozenset(("html", "body", "article", "main"))
 _DIALOGS = XPath(".//dialog | .//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']")
+# Pre-filter in C for _has_caption_name's substring test (class + id).
+_CAPTION_NAMED = XPath(
+    ".//*[contains(@class, 'aption') or contains(@class, 'redit') or contains(@id, 'aption') or contains(@id, 'redit')]"
+)
+_SHORT_PARAGRAPHS = XPath(".//p[string-length(normalize-space(.)) <= 200]")
 _HAS_HEADING = XPath("boolean(.//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
 
 
@@ -86,7 +91,7 @@ def drop_captions(tree: HtmlElement) -> None:
     for element in list(tree.iter("figure")):
         if len(element.text_content()) <= _MAX_CAPTION_CHARS:
             remove_element(element)
-    for element in [e for e in tree.iter() if _has_caption_name(e)]:
+    for element in [e for e in _CAPTION_NAMED(tree) if _has_caption_name(e)]:
         if element.tag in _KEEP_TAGS or len(element.text_content()) > _MAX_CAPTION_CHARS:
             continue
         # A caption holds no heading: "content-header__caption-style" is a page header.
@@ -127,7 +132,7 @@ def drop_plain_captions(tree: HtmlElement) -> None:
         alt = " ".join((image.get("alt") or "").split())
         if _CREDIT.search(text) or (len(alt) >= 8 and text.casefold().startswith(alt.casefold())):
             remove_element(caption)
-    for element in list(tree.iter("p")):
+    for element in _SHORT_PARAGRAPHS(tree):
         text = " ".join(element.text_content().split())
         if text and len(words(text)) <= _MAX_CREDIT_ONLY_WORDS and _CREDIT.match(text):
             remove_element(element)

@@ -52,8 +52,11 @@ _DATE_ELEMENT_XPATH = lxml.etree.XPath(
     " or contains(@class, 'timestamp') or contains(@class, 'dateline') or contains(@id, 'date')]"
 )
 # Short text nodes starting "By " (the seed's "By Press Association" closes the article).
+# Also labelled lines: "Autorin: Uta Staschewski, …", "Written by: <a>Julie Mollins</a>".
 _BY_LINE_XPATH = lxml.etree.XPath(
-    "//body//text()[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'BY ')]"
+    "//body//text()[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'BY ')"
+    " or starts-with(normalize-space(.), 'Autor:') or starts-with(normalize-space(.), 'Autorin:')"
+    " or starts-with(normalize-space(.), 'Author:') or starts-with(normalize-space(.), 'Written by')]"
 )
 
 # JSON-LD @type values, best first: a news article beats a generic one beats a web page.
@@ -619,6 +622,10 @@ class _Extractor:
             if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
                 continue
             names = [n for n in parse_byline(text, sites) if looks_like_name(n)]
+            if not names and text.endswith(":"):  # the label alone; the name is in the next element
+                whole = clean_text(parent.text_content())
+                if whole and len(whole) <= 80:
+                    names = [n for n in parse_byline(whole, sites) if looks_like_name(n)]
             if names:
                 return names
         return []
