@@ -8,8 +8,8 @@ from __future__ import annotations
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.commands import open_crawl_database
 from pipelines import migrate
-from pipelines.database import DatabaseError, database_url, mask_url, open_engine
 
 ACTIONS = ("upgrade", "current")
 
@@ -33,29 +33,25 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts) -> None:
         if len(args) != 1 or args[0] not in ACTIONS:
             raise UsageError(f"give one of: {', '.join(ACTIONS)}", print_help=False)
-        url = database_url(self.settings)
-        try:
-            engine = open_engine(url)
-        except DatabaseError as exc:
-            print(f"Cannot open the database {mask_url(url)}: {exc}")
-            self.exitcode = 1
+        engine, masked = open_crawl_database(self)
+        if engine is None:
             return
         try:
             if args[0] == "upgrade":
                 before, after = migrate.upgrade(engine)
                 if before == after:
-                    print(f"{mask_url(url)} is at revision {after}: nothing to do")
+                    print(f"{masked} is at revision {after}: nothing to do")
                 elif before is None:
-                    print(f"Created the schema in {mask_url(url)} at revision {after}")
+                    print(f"Created the schema in {masked} at revision {after}")
                 else:
-                    print(f"Upgraded {mask_url(url)} from revision {before} to {after}")
+                    print(f"Upgraded {masked} from revision {before} to {after}")
             else:
                 with engine.connect() as conn:
                     current = migrate.current_revision(conn)
-                print(f"{mask_url(url)}: revision {current or '(empty database)'}; "
+                print(f"{masked}: revision {current or '(empty database)'}; "
                       f"this newscrawl needs {migrate.head_revision()}")
         except migrate.SchemaOutdated as exc:
-            print(f"{mask_url(url)}: {exc}")
+            print(f"{masked}: {exc}")
             self.exitcode = 1
         finally:
             engine.dispose()

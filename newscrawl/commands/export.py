@@ -7,8 +7,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl.browse.export import FORMATS, Selection, export, format_of
+from newscrawl.commands import open_crawl_database
 from newscrawl.extraction.dates import from_utc_iso, parse_date
-from pipelines.database import DatabaseError, database_url, mask_url, open_engine
 
 
 class Command(ScrapyCommand):
@@ -43,12 +43,8 @@ class Command(ScrapyCommand):
             raise UsageError(f"{fmt} cannot go to standard output", print_help=False)
         selection = Selection(tuple(opts.site), _date(opts.since, "--since"), _date(opts.until, "--until"),
                               copies=not opts.no_copies, revisions=opts.revisions)
-        url = database_url(self.settings)
-        try:
-            engine = open_engine(url)
-        except DatabaseError as exc:
-            print(f"Cannot open the database {mask_url(url)}: {exc}")
-            self.exitcode = 1
+        engine, masked = open_crawl_database(self)
+        if engine is None:
             return
         try:
             count = export(engine, selection, output, fmt)
@@ -59,7 +55,7 @@ class Command(ScrapyCommand):
         finally:
             engine.dispose()
         if output != "-":
-            print(f"Exported {count} articles from {mask_url(url)} to {output} ({fmt})")
+            print(f"Exported {count} articles from {masked} to {output} ({fmt})")
 
 
 def _date(value: str | None, option: str):
