@@ -3,10 +3,9 @@
 ``analyse_page`` parses the HTML once and returns a ``PageAnalysis``: the Article
 (``newscrawl.extraction.extract_document``, the same as ``newscrawl.extract``), the page
 kind (``page_kind``, for pages with a headline and a body) and, for pages without a body,
-whether the HTML is an application shell. ``PageAnalyser`` runs it in
-``EXTRACTION_PROCESSES`` worker processes (default 1; 0 runs it in the crawl process), so
-that extraction uses another core while the crawl process downloads, deduplicates and
-writes. One worker takes pages in the order they arrive, so items reach the pipelines in
+whether the HTML is an application shell. ``PageAnalyser`` runs it in the crawl process
+(``EXTRACTION_PROCESSES=0``, the default) or in that many worker processes, so that extraction
+uses another core while the crawl process downloads, deduplicates and writes. One worker takes pages in the order they arrive, so items reach the pipelines in
 the same order as without it. A worker that dies is reported once, and its pages and all
 later ones are analysed in the crawl process.
 """
@@ -84,14 +83,14 @@ def _exit_with_parent(parent: int) -> None:
 class PageAnalyser:
     """``analyse(...)`` gives a Deferred of ``analyse_page(...)``, computed in a worker process."""
 
-    def __init__(self, processes: int = 1) -> None:
+    def __init__(self, processes: int = 0) -> None:
         self.processes = processes
         self._executor: ProcessPoolExecutor | None = None
         self._broken = False
 
     @classmethod
     def from_settings(cls, settings) -> PageAnalyser:
-        value = settings.get(PROCESSES_SETTING, 1)
+        value = settings.get(PROCESSES_SETTING, 0)
         try:
             processes = int(value)
             if isinstance(value, bool) or processes < 0 or float(value) != processes:

@@ -71,9 +71,9 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DeduplicationPipeline": 200,
     "pipelines.storage.StoragePipeline": 300,
 }
-# Worker processes that parse and extract pages, so that extraction runs on another core
-# (newscrawl.pages); 0 extracts in the crawl process.
-EXTRACTION_PROCESSES = 1
+# Worker processes that parse and extract pages on another core (newscrawl.pages). 0: in the
+# crawl process. A worker pays only where a core is free; on a busy machine its hand-over costs more.
+EXTRACTION_PROCESSES = 0
 # Syndicated near-copies: "link" (own row, duplicate_of = earliest version), "drop" or "off".
 NEAR_DUPLICATES = "link"
 EXTENSIONS = {

@@ -70,7 +70,7 @@ def test_a_crawl_whose_worker_dies_goes_on_in_the_crawl_process(serve, tmp_path)
     server.routes.update(routes)
     database = tmp_path / "worker-killed.db"
     command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"urls={server.base_url}/robots.txt",
-               "-s", f"DATABASE_URL=sqlite:///{database}"]
+               "-s", f"DATABASE_URL=sqlite:///{database}", "-s", "EXTRACTION_PROCESSES=1"]
     for name, value in FAST.items():
         command += ["-s", f"{name}={value}"]
     crawl = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},

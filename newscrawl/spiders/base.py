@@ -95,7 +95,7 @@ class NewsSpiderBase(scrapy.Spider):
             crawler.settings.set("DOWNLOAD_HANDLERS", {
                 scheme: path for scheme, path in handlers.items() if "scrapy_playwright" not in str(path)
             }, priority="spider")
-        # Extraction runs in worker processes (EXTRACTION_PROCESSES), started with the spider.
+        # Extraction in the crawl process, or in EXTRACTION_PROCESSES workers started with the spider.
         spider.analyser = PageAnalyser.from_settings(crawler.settings)
         crawler.signals.connect(spider.analyser.start, signal=signals.spider_opened)
         crawler.signals.connect(spider.analyser.stop, signal=signals.spider_closed)
@@ -135,7 +135,7 @@ class NewsSpiderBase(scrapy.Spider):
     # --- routing -----------------------------------------------------------
     def parse(self, response: Response):
         """Requests and items of one response: a generator, or for HTML pages an async one
-        (the page is analysed in a worker process)."""
+        (the page may be analysed in a worker process)."""
         body = response.body
         if not body.strip():
             self.crawler.stats.inc_value(keys.PAGES_EMPTY)
