@@ -91,8 +91,14 @@ def browse_server(serve, tmp_path):
                 time.sleep(0.2)
         yield base, database.stem
     finally:
-        process.terminate()
+        process.terminate()  # scrapy browse stops its Datasette server too
         process.wait(timeout=30)
+        try:
+            urllib.request.urlopen(f"{base}/-/versions.json", timeout=2)
+        except OSError:
+            pass
+        else:
+            raise AssertionError("Datasette still serving after scrapy browse was stopped")
 
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Chromium is not installed")

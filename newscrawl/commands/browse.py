@@ -4,6 +4,7 @@ canned queries (newscrawl.browse.datasette). The database is the crawl's (-s DAT
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -59,8 +60,13 @@ class Command(ScrapyCommand):
         with tempfile.TemporaryDirectory(prefix="newscrawl-browse-") as tmp:
             metadata_file = datasette.write_metadata(path, Path(tmp) / "metadata.json")
             print(f"Browse {path} at http://{opts.host}:{opts.port}/ (Ctrl-C to stop)", flush=True)
+            server = subprocess.Popen(datasette.serve_command(path, metadata_file, opts.host, opts.port),
+                                      env=os.environ.copy())
+            # Stopping this command (Ctrl-C, SIGTERM) stops Datasette too.
+            signal.signal(signal.SIGTERM, lambda *_: server.terminate())
             try:
-                self.exitcode = subprocess.call(datasette.serve_command(path, metadata_file, opts.host, opts.port),
-                                                env=os.environ.copy())
+                self.exitcode = server.wait()
             except KeyboardInterrupt:
+                server.terminate()
+                server.wait()
                 self.exitcode = 0
