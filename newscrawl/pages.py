@@ -3,10 +3,10 @@
 ``analyse_page`` parses the HTML once and returns a ``PageAnalysis``: the Article
 (``newscrawl.extraction.extract_document``, the same as ``newscrawl.extract``), the page
 kind (``page_kind``, for pages with a headline and a body) and, for pages without a body,
-whether the HTML is an application shell. ``PageAnalyser`` runs it in the crawl process
-(``EXTRACTION_PROCESSES=0``, the default) or in that many worker processes, so that extraction
-uses another core while the crawl process downloads, deduplicates and writes. One worker takes pages in the order they arrive, so items reach the pipelines in
-the same order as without it. A worker that dies is reported once, and its pages and all
+whether the HTML is an application shell. ``PageAnalyser`` runs it in ``EXTRACTION_PROCESSES``
+worker processes (default 1), so that extraction uses another core while the crawl process
+downloads, deduplicates and writes, or in the crawl process (0). One worker takes pages in the
+order they arrive, so items reach the pipelines in the same order as without it. A worker that dies is reported once, and its pages and all
 later ones are analysed in the crawl process.
 """
 
@@ -90,7 +90,7 @@ class PageAnalyser:
 
     @classmethod
     def from_settings(cls, settings) -> PageAnalyser:
-        value = settings.get(PROCESSES_SETTING, 0)
+        value = settings.get(PROCESSES_SETTING, 1)
         try:
             processes = int(value)
             if isinstance(value, bool) or processes < 0 or float(value) != processes:

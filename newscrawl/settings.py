@@ -72,8 +72,8 @@ ITEM_PIPELINES = {
     "pipelines.storage.StoragePipeline": 300,
 }
 # Worker processes that parse and extract pages on another core (newscrawl.pages). 0: in the
-# crawl process. A worker pays only where a core is free; on a busy machine its hand-over costs more.
-EXTRACTION_PROCESSES = 0
+# crawl process, better on a machine whose cores are busy with other work (the hand-over costs CPU).
+EXTRACTION_PROCESSES = 1
 # Syndicated near-copies: "link" (own row, duplicate_of = earliest version), "drop" or "off".
 NEAR_DUPLICATES = "link"
 EXTENSIONS = {
