@@ -6,6 +6,8 @@ storage code uses dialect-neutral SQLAlchemy Core.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import Engine, Table, event
@@ -35,9 +37,26 @@ def configure_engine(engine: Engine) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
             if engine.url.database not in (None, "", ":memory:"):
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cursor)
         finally:
             cursor.close()
+
+
+def _enable_wal(cursor) -> None:
+    """Switch the file to WAL (it stays so). SQLite answers "database is locked" at once, without
+    waiting out busy_timeout, while another process writes the file, as when two crawls create one
+    database together: retry until the busy timeout."""
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _insert(engine: Engine, table: Table):

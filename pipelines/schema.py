@@ -131,7 +131,8 @@ article_urls = Table(
         nullable=False,
         index=True,
     ),
-    # The duplicate's deduplication key (same form as articles.canonical_url).
+    # Another URL of the article (same form as articles.canonical_url): a duplicate's
+    # deduplication key, or a fetched URL that led to it under another key.
     Column("url", Text, nullable=False, unique=True),
     Column("first_seen", UtcDateTime, nullable=False),
 )

@@ -230,7 +230,7 @@ class ArticleStore:
         self._new_fingerprints: dict[bytes, Any] = {}
         self._updated_rows: dict[int, dict] = {}  # article id -> content columns + last_seen
         self._seen: dict[int, datetime] = {}  # article id -> last_seen
-        self._aliases: dict[str, tuple[int | bytes, datetime]] = {}  # duplicate url key -> (original, first_seen)
+        self._aliases: dict[str, tuple[int | bytes, datetime]] = {}  # other URL of an article -> (article, first_seen)
         self._non_articles: dict[str, dict] = {}  # url -> non_article_pages row
 
     # -- creation and lifecycle ------------------------------------------------
@@ -559,9 +559,18 @@ class ArticleStore:
             self._updated_rows[target]["last_seen"] = now
         else:
             self._seen[target] = now
+        if outcome in (UNCHANGED, UPDATED, DUPLICATE) and target is not None:
+            self._remember_fetched_url(row["url"], decision.url_key, target, now)
         if self.pending_count >= self.batch_size:
             self.flush()
         return outcome
+
+    def _remember_fetched_url(self, url: str, url_key: str, target: int | bytes, now: datetime) -> None:
+        """Record a URL that led to a stored article under another key (say, an archive
+        copy declaring the article's rel=canonical), so that cron runs skip it too."""
+        fetched = canonicalize_url(url)
+        if fetched != url_key:
+            self._aliases.setdefault(fetched, (target, now))
 
     def _resolve(self, decision: Decision) -> int | bytes | None:
         """The article a decision refers to: a database id, the key digest of a

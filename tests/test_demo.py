@@ -43,7 +43,7 @@ def test_demo_stores_every_article_once_and_nothing_else(tmp_path):
 
     again = run_demo(database, port)  # a second run downloads no stored article again
     assert again.returncode == 0
-    assert "articles=0 new=0" in again.stdout
+    assert "articles=0 new=0" in again.stdout, again.stdout
     assert len(read_rows(database)) == 7
 
 

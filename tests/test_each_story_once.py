@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.crawling import read_rows, run_crawl
-from tests.two_sites import NewsSite, original_stories, prose, syndicate
+from newscrawl.demo.server import Route
+from tests.two_sites import NewsSite, original_stories, page, prose, syndicate
 
 SYNDICATED = (1, 4, 7)  # which originals the second site republishes
 
@@ -86,3 +87,32 @@ def test_copies_are_linked_and_cron_runs_fetch_only_new_and_changed(sites, tmp_p
     runs = read_rows(database, "crawl_runs")
     assert [r["status"] for r in runs] == ["ok", "ok", "ok"]
     assert json.loads(runs[-1]["arguments"])["urls"]
+
+
+def test_a_second_url_of_a_stored_story_is_skipped_by_later_runs(serve, tmp_path):
+    """An archive copy that declares the stored article's rel=canonical, met after the article
+    was stored: the first run to fetch it records its URL, so the next run skips it."""
+    site = NewsSite(serve())
+    story = original_stories(1)[0]
+    site.publish(story)
+    base = site.server.base_url
+    archive_path = f"/archive{story.path}"
+    site.server.routes[archive_path] = Route(body=page(story).replace(
+        b"</head>", f'<link rel="canonical" href="{base}{story.path}"></head>'.encode()))
+    site.server.routes["/archive/"] = Route(body=(
+        f'<html><body><h1>Archive</h1><a href="{archive_path}">{story.headline}</a></body></html>').encode())
+    database = tmp_path / "news.db"
+
+    crawl(site, database)  # stores the article from its sitemap URL
+    assert [row["url"] for row in read_rows(database)] == [base + story.path]
+    archive = run_crawl("news", urls=f"{base}/archive/", database=database)
+    assert archive.returncode == 0, archive.log[-3000:]
+    assert archive.stats["newscrawl/articles/unchanged"] == 1
+    assert site.server.count(archive_path) == 1
+
+    again = run_crawl("news", urls=f"{base}/archive/", database=database)
+    assert again.returncode == 0, again.log[-3000:]
+    assert site.server.count(archive_path) == 1  # not fetched again
+    assert again.stats["newscrawl/skipped/already_stored"] == 1
+    assert [row["url"] for row in read_rows(database, "article_urls")] == [base + archive_path]
+    assert len(read_rows(database)) == 1

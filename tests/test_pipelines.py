@@ -549,8 +549,9 @@ def test_near_duplicate_decision_links_to_the_earliest_version(db):
 # -- concurrent writers --------------------------------------------------------------------------
 
 
-def _write_articles(database: str, spider_name: str, numbers: list[int], barrier) -> None:
-    """In a child process: one crawl's pipelines, batches of one, many transactions."""
+def _write_articles(database: str, spider_name: str, numbers: list[int], barrier, start_together=False) -> None:
+    """In a child process: one crawl's pipelines, batches of one, many transactions. With
+    *start_together*, the processes open the database at the same moment."""
 
     class Spider_(Spider):
         name = spider_name
@@ -560,8 +561,11 @@ def _write_articles(database: str, spider_name: str, numbers: list[int], barrier
     run.crawler = get_crawler(Spider_, {"DATABASE_URL": database, "DATABASE_BATCH_SIZE": 1})
     run.crawler.spider = Spider_.from_crawler(run.crawler)
     run.pipelines = [cls.from_crawler(run.crawler) for cls in (ValidationPipeline, DeduplicationPipeline, StoragePipeline)]
+    if start_together:
+        barrier.wait(timeout=60)
     run.open()
-    barrier.wait(timeout=60)
+    if not start_together:
+        barrier.wait(timeout=60)
     results = run.feed(*[article(f"https://example.com/n/{n}", f"{OTHER_BODY} Story {n}.") for n in numbers])
     run.close()
     assert results == ["kept"] * len(numbers) and "newscrawl/fatal" not in run.stats, run.stats
@@ -588,6 +592,25 @@ def test_concurrent_writers_lose_and_duplicate_nothing(db):
     if db.startswith("sqlite"):  # readers never wait for the writer; writers wait for each other
         with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_crawls_creating_one_sqlite_database_together_both_start(tmp_path):
+    """SQLite answers "database is locked" at once, whatever busy_timeout says, to a switch to WAL
+    while another process writes the file: here, creates the schema."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(8):
+        database = f"sqlite:///{tmp_path}/news-{attempt}.db"
+        barrier = context.Barrier(2)
+        jobs = [context.Process(target=_write_articles, args=(database, f"writer-{n}", [n], barrier, True))
+                for n in range(2)]
+        for job in jobs:
+            job.start()
+        for job in jobs:
+            job.join(timeout=120)
+        assert [job.exitcode for job in jobs] == [0, 0], f"attempt {attempt}"
+        assert sorted(r["url"] for r in read(database)) == ["https://example.com/n/0", "https://example.com/n/1"]
 
 
 # -- syndicated copies point at the earliest published version -------------------------------------
