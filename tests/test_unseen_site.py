@@ -166,3 +166,33 @@ def test_listed_page_without_an_article_is_not_fetched_again_until_it_changes(se
     assert server.count(empty_path) == 2 and server.count(article_path) == 2
     [still] = read_rows(database, "non_article_pages")
     assert still["last_checked"] > remembered["last_checked"]
+
+
+JAPANESE_SENTENCES = ("東京の港は嵐のあと三日ぶりに再開した。", "市は船の運航を金曜日から始めると発表した。",
+                      "漁業関係者は被害の調査を続けている。", "気象庁は週末に再び強い風が吹くと予想している。")
+
+
+def test_listed_short_brief_and_article_in_an_unspaced_script_are_stored(serve, tmp_path):
+    """A breaking-news brief that declares itself an article, and a Japanese article (no spaces
+    between words) that declares nothing: a sitemap lists both, so both are stored."""
+    server = serve()
+    base = server.base_url
+    brief = " ".join(prose(77, 2))[:380]  # about 55 words
+    japanese = "".join(JAPANESE_SENTENCES[i % 4] for i in range(12))  # about 230 characters
+    pages = {
+        "/news/2026/06/02/ferry-services-resume/": f"""<html><head><title>Ferry services resume</title>
+<meta property="og:type" content="article"></head><body><h1>Ferry services resume</h1><p>{brief}</p></body></html>""",
+        "/news/2026/06/02/harbour-reopens-jp/": f"""<html lang="ja"><head><title>港が三日ぶりに再開</title></head>
+<body><h1>港が三日ぶりに再開</h1><p>{japanese}</p><p>{japanese[::-1]}</p></body></html>""",
+    }
+    for path, body in pages.items():
+        server.routes[path] = Route(body=body.encode())
+    urls = "".join(f"<url><loc>{base}{path}</loc></url>" for path in pages)
+    server.routes["/sitemap.xml"] = Route(content_type="application/xml", body=(
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode())
+    database = tmp_path / "news.db"
+    result = crawl(database, f"{base}/sitemap.xml")
+    rows = {row["url"].removeprefix(base): row for row in read_rows(database)}
+    assert set(rows) == set(pages), result.log[-3000:]
+    assert rows["/news/2026/06/02/harbour-reopens-jp/"]["headline"] == "港が三日ぶりに再開"
+    assert japanese in rows["/news/2026/06/02/harbour-reopens-jp/"]["article_body"]

@@ -6,6 +6,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from newscrawl.extraction.text import word_count
+
 ARTICLE_TYPES = {
     "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
     "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "liveblogposting", "report",
@@ -88,10 +90,10 @@ def link_density(tree) -> float:
     body = tree.find(".//body")
     if body is None:
         return 1.0
-    total = len(" ".join(body.itertext()).split())
+    total = word_count(" ".join(body.itertext()))
     if not total:
         return 1.0
-    linked = sum(len(" ".join(a.itertext()).split()) for a in body.iter("a"))
+    linked = sum(word_count(" ".join(a.itertext())) for a in body.iter("a"))
     return linked / total
 
 
@@ -105,7 +107,7 @@ def page_kind(tree, body_text: str | None) -> str | None:
     declared = og_type(tree)
     if declared == "article":
         return "article"
-    words = len(body_text.split()) if body_text else 0
+    words = word_count(body_text)
     density = link_density(tree)
     if density >= 0.5 or (declared in ("website", "profile") and words < 150):
         return "navigation"

@@ -117,3 +117,18 @@ def shingle_overlap(text: str, other: str, size: int = 4) -> float:
 
     mine = grams(text)
     return len(mine & grams(other)) / len(mine) if mine else 0.0
+
+
+# Han ideographs and Japanese kana: scripts written without spaces between words.
+_UNSPACED_SCRIPT_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_PUNCTUATION_RE = re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]")  # 。、「」！？ …
+
+
+def word_count(text: str | None) -> int:
+    """Words in ``text``: whitespace-separated tokens, and each Chinese or Japanese character
+    as one word (as word processors count them), so that article-length tests hold for them."""
+    if not text:
+        return 0
+    unspaced = len(_UNSPACED_SCRIPT_RE.findall(text))
+    rest = _CJK_PUNCTUATION_RE.sub(" ", _UNSPACED_SCRIPT_RE.sub(" ", text)) if unspaced else text
+    return unspaced + len(rest.split())

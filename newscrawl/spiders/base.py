@@ -27,6 +27,7 @@ from newscrawl.discovery.sitemaps import parse_sitemap, robots_sitemap_urls
 from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
+from newscrawl.extraction.text import word_count
 from newscrawl.middlewares import AlreadyStored
 from newscrawl.pages import PageAnalyser
 from newscrawl.rendering import browser_meta, may_render, missing_browser
@@ -290,17 +291,16 @@ class NewsSpiderBase(scrapy.Spider):
 
     def is_article_page(self, url: str, kind: str | None, article, listed: bool = False) -> bool:
         """A page with a headline and a body is an article when a sitemap or feed lists it and
-        the body is article-length; for pages reached through links, the page-kind
-        heuristics decide (`kind`: page_kind of the page, from JSON-LD @type, og:type and link
+        it declares itself an article or its body is article-length; for pages reached through
+        links, the page-kind heuristics decide (`kind`: page_kind of the page, from JSON-LD @type, og:type and link
         density; newscrawl.pages), else length and URL."""
         if not article.article_body or not article.headline:
             return False
-        if listed:
-            return len(article.article_body.split()) >= MIN_ARTICLE_WORDS
+        if listed:  # listed, and declared an article or article-length whatever its markup says
+            return kind == "article" or word_count(article.article_body) >= MIN_ARTICLE_WORDS
         if kind is not None:
             return kind == "article"
-        words = len(article.article_body.split())
-        return words >= MIN_ARTICLE_WORDS and self.is_article_url(url)
+        return word_count(article.article_body) >= MIN_ARTICLE_WORDS and self.is_article_url(url)
 
     def remember_not_article(self, response: Response, reason: str) -> None:
         """Tell the store (signal page_not_article) so that cron runs skip the page until its
