@@ -11,6 +11,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.logstats import LogStats
 
 from newscrawl import stats as keys
+from newscrawl.setting_values import seconds
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class CrawlProgress(LogStats):
 
     @classmethod
     def from_crawler(cls, crawler):
-        interval = crawler.settings.getfloat("LOGSTATS_INTERVAL")
+        interval = seconds(crawler.settings, "LOGSTATS_INTERVAL", 60.0)
         if not interval:
             raise NotConfigured
         progress = cls(crawler, interval)

@@ -12,6 +12,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.response import response_status_message
 
 from newscrawl.extraction.dates import from_utc_iso
+from newscrawl.setting_values import boolean, seconds
 from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
 from newscrawl import stats as keys
 
@@ -43,9 +44,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
-        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
-        self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 300.0)
+        self.backoff_base = seconds(settings, "RETRY_BACKOFF_BASE", 1.0)
+        self.backoff_max = seconds(settings, "RETRY_BACKOFF_MAX", 60.0)
+        self.retry_after_max = seconds(settings, "RETRY_AFTER_MAX", 300.0)
 
     async def process_response(self, request, response):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
@@ -100,7 +101,7 @@ class IncrementalMiddleware:
     Set INCREMENTAL_ENABLED=False to fetch everything again."""
 
     def __init__(self, crawler):
-        if not crawler.settings.getbool("INCREMENTAL_ENABLED", True):
+        if not boolean(crawler.settings, "INCREMENTAL_ENABLED", True):
             raise NotConfigured
         self.crawler = crawler
 

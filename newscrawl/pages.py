@@ -31,6 +31,7 @@ from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.items import Article
 from newscrawl.rendering import looks_like_app_shell
+from newscrawl.setting_values import integer
 
 logger = logging.getLogger(__name__)
 
@@ -90,14 +91,7 @@ class PageAnalyser:
 
     @classmethod
     def from_settings(cls, settings) -> PageAnalyser:
-        value = settings.get(PROCESSES_SETTING, 1)
-        try:
-            processes = int(value)
-            if isinstance(value, bool) or processes < 0 or float(value) != processes:
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValueError(f"{PROCESSES_SETTING} must be a non-negative integer, got {value!r}") from None
-        return cls(processes)
+        return cls(integer(settings, PROCESSES_SETTING, 1))
 
     def start(self) -> None:
         """Start the workers now (at spider open), before the first page needs them."""

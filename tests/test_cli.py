@@ -58,8 +58,9 @@ def test_bad_setting_is_refused_by_name(serve, tmp_path):
     server = serve(routes={"/world/an-article-for-a-bad-setting/": Route(body=ARTICLE)})
     result = run_crawl("news", urls=f"{server.base_url}/world/an-article-for-a-bad-setting/",
                        database=tmp_path / "x.db", settings={"DATABASE_BATCH_SIZE": "lots"})
-    assert result.returncode == 1
-    assert "DATABASE_BATCH_SIZE" in result.log
+    assert result.returncode == 2  # a usage error, as a bad -a argument
+    assert "DATABASE_BATCH_SIZE must be a positive integer, got 'lots'" in result.log
+    assert server.requests == []
 
 
 def test_every_article_request_failing_exits_non_zero(serve, tmp_path):

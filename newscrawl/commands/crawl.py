@@ -1,5 +1,5 @@
-"""`scrapy crawl` for newscrawl: refuses bad -a arguments and invalid site entries before
-starting (exit 2), and exits 1 when the run failed (database unusable, nothing could be
+"""`scrapy crawl` for newscrawl: refuses bad -a arguments, bad -s settings and invalid site
+entries before starting (exit 2), and exits 1 when the run failed (database unusable, nothing could be
 fetched, or nothing of what was fetched stored), so cron notices."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from newscrawl import stats as keys
+from newscrawl.setting_values import check_settings
 from newscrawl.spiders.params import ArgumentError
 from newscrawl.spiders.sites import REGISTRY_ERRORS
 
@@ -21,6 +22,8 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             return super().run(args, opts)  # Scrapy's own usage errors
         assert self.crawler_process
+        if problems := check_settings(self.settings):
+            raise UsageError("invalid setting: " + "; ".join(problems), print_help=False)
         if args[0] in REGISTRY_ERRORS:
             raise UsageError(f"invalid site entry: {REGISTRY_ERRORS[args[0]]}", print_help=False)
         for error in REGISTRY_ERRORS.values():  # other sites: this crawl still runs
