@@ -15,6 +15,7 @@ from newscrawl.setting_values import seconds
 
 logger = logging.getLogger(__name__)
 
+SHUTDOWN = "shutdown"  # Scrapy's finish_reason after SIGTERM or Ctrl-C
 # Outcomes that write a row (newscrawl/articles/<outcome>): what the progress line calls stored.
 STORED_OUTCOMES = ("new", "updated", "near_duplicate")
 
@@ -22,7 +23,8 @@ STORED_OUTCOMES = ("new", "updated", "near_duplicate")
 class CrawlSummary:
     """Logs one summary line at close and gives the run's verdict: failed when nothing could be
     fetched, or when article pages were fetched and validation dropped all of them (keys.FATAL);
-    degraded when it dropped more than half of them (keys.DEGRADED, a WARNING)."""
+    interrupted when a signal stopped it before its end (keys.INTERRUPTED, a WARNING); degraded
+    when validation dropped more than half of the article pages (keys.DEGRADED, a WARNING)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -55,12 +57,18 @@ class CrawlSummary:
             if verdict:
                 stats.set_value(keys.FATAL, verdict)
         fatal = stats.get_value(keys.FATAL)
+        interrupted = not fatal and reason == SHUTDOWN
+        if interrupted:
+            stats.set_value(keys.INTERRUPTED, "stopped by a signal before the end")
         degraded = None if fatal else self.degraded_reason(counts)
         if degraded:
             stats.set_value(keys.DEGRADED, degraded)
         summary = " ".join(f"{name}={value}" for name, value in counts.items())
         if fatal:
             log, status = logger.error, f"FAILED ({fatal})"
+        elif interrupted:
+            log, status = logger.warning, ("INTERRUPTED (stopped by a signal: what was fetched is stored; "
+                                           "the next run fetches the rest)")
         elif degraded:
             log, status = logger.warning, f"DEGRADED ({degraded})"
         else:

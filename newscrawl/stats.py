@@ -12,6 +12,7 @@ PREFIX = "newscrawl/"
 # The run's verdict (newscrawl.extensions.CrawlSummary): the crawl command exits 1 when FATAL is set.
 FATAL = "newscrawl/fatal"
 DEGRADED = "newscrawl/degraded"  # articles stored, but validation dropped most article pages
+INTERRUPTED = "newscrawl/interrupted"  # stopped by SIGTERM/SIGINT before its end: the crawl exits 1
 
 # Requests and pages.
 ARTICLE_REQUESTS = "newscrawl/requests/article"

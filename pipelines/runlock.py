@@ -56,7 +56,7 @@ DEFAULT_STALE_AFTER = 600.0
 DEFAULT_HEARTBEAT = 60.0
 POLL_INTERVAL = 1.0  # seconds between attempts while waiting for the lock
 
-RUNNING, OK, DEGRADED, FAILED = "running", "ok", "degraded", "failed"
+RUNNING, OK, DEGRADED, INTERRUPTED, FAILED = "running", "ok", "degraded", "interrupted", "failed"
 ABANDONED = "abandoned"  # finish_reason of a run whose lock was taken over
 
 

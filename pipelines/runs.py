@@ -2,10 +2,12 @@
 
 **Run record** (``CrawlRunRecorder``, an extension): one ``crawl_runs`` row per
 run, inserted at spider_opened with status "running" and completed at
-spider_closed from the stats: finish_reason, status "ok", "degraded" or
-"failed" (failed when ``newscrawl/fatal`` is set, i.e. exactly when the crawl
-command exits 1; degraded when ``newscrawl/degraded`` is set: articles were
-stored but validation dropped most article pages, exit 0) and the counts. Enable it after ``newscrawl.extensions.CrawlSummary`` (a larger
+spider_closed from the stats: finish_reason, status "ok", "degraded",
+"interrupted" or "failed" (failed when ``newscrawl/fatal`` is set;
+interrupted when ``newscrawl/interrupted`` is set: a signal stopped it; the
+crawl command exits 1 on both; degraded when ``newscrawl/degraded`` is set:
+articles were stored but validation dropped most article pages, exit 0) and
+the counts. Enable it after ``newscrawl.extensions.CrawlSummary`` (a larger
 order number), whose spider_closed handler may set ``newscrawl/fatal``::
 
     EXTENSIONS = {
@@ -28,7 +30,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.database import DATABASE_URL_SETTING, describe_error, mask_url
-from pipelines.runlock import DEGRADED, FAILED, OK, RUNNING, utc_now
+from pipelines.runlock import DEGRADED, FAILED, INTERRUPTED, OK, RUNNING, utc_now
 from pipelines.schema import crawl_runs
 from pipelines.store import ArticleStore, SettingsError
 from newscrawl import stats as keys
@@ -156,7 +158,8 @@ class CrawlRunRecorder:
             **run_counts(stats),
             "finished_at": utc_now(),
             "finish_reason": reason,
-            "status": FAILED if fatal else DEGRADED if stats.get(keys.DEGRADED) else OK,
+            "status": (FAILED if fatal else INTERRUPTED if stats.get(keys.INTERRUPTED)
+                       else DEGRADED if stats.get(keys.DEGRADED) else OK),
             "fatal": str(fatal) if fatal else None,
             "stats": {k: v for k, v in sorted(stats.items())
                       if k.startswith(keys.PREFIX) and isinstance(v, (int, float, str))},

@@ -159,9 +159,10 @@ crawl_runs = Table(
     Column("started_at", UtcDateTime, nullable=False, index=True),
     Column("finished_at", UtcDateTime),
     Column("finish_reason", Text),
-    # "running", then "ok", "degraded" or "failed" (failed: the stat newscrawl/fatal
-    # was set, i.e. the crawl command exits non-zero; its value is in ``fatal``.
-    # degraded: most article pages were dropped, see the stat newscrawl/degraded).
+    # "running", then "ok", "degraded", "interrupted" or "failed" (failed: the stat
+    # newscrawl/fatal was set, its value is in ``fatal``; interrupted: a signal stopped
+    # the crawl; the crawl command exits non-zero on both. degraded: most article pages
+    # were dropped, see the stat newscrawl/degraded).
     Column("status", String(16), nullable=False, index=True),
     Column("fatal", Text),
     Column("pages", Integer),

@@ -88,3 +88,18 @@ def test_items_export_with_dash_o(serve, tmp_path):
     assert item["date_published"] == "2021-12-07T18:24:00+00:00"
     assert "extraction_problem" not in item and item["authors"] == ["Press Association"]
     assert len(read_rows(tmp_path / "x.db")) == 1
+
+
+def test_a_run_bounded_by_closespider_timeout_ends_ok(serve, tmp_path):
+    """The README's way to bound a cron run: it ends ok (exit 0), not interrupted."""
+    routes = {"/world/the-quick-article-of-the-day/": Route(body=ARTICLE)}
+    routes.update({f"/world/a-slow-article-number-{i}/": Route(body=ARTICLE, delay=8) for i in range(3)})
+    server = serve(routes=routes)
+    urls = ",".join(server.base_url + path for path in routes)
+    database = tmp_path / "x.db"
+    result = run_crawl("news", urls=urls, database=database, settings={"CLOSESPIDER_TIMEOUT": "2"})
+    assert result.returncode == 0, result.log[-3000:]
+    assert "finish_reason=closespider_timeout status=ok" in result.log
+    [run] = read_rows(database, "crawl_runs")
+    assert (run["status"], run["finish_reason"]) == ("ok", "closespider_timeout")
+    assert len(read_rows(database)) == 1

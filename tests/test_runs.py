@@ -276,8 +276,9 @@ def conn_first(engine):
 def test_bad_lock_setting_is_refused_by_name(serve, tmp_path):
     _, urls = site(serve, [1])
     result = crawl(urls, tmp_path / "x.db", RUN_LOCK_WAIT="soon")
-    assert result.returncode == 1
-    assert "RUN_LOCK_WAIT" in result.log
+    assert result.returncode == 2  # a usage error, before the crawl starts
+    assert "RUN_LOCK_WAIT must be a non-negative number of seconds, got 'soon'" in result.log
+    assert not (tmp_path / "x.db").exists()
 
 
 # -- RunLock units ---------------------------------------------------------------------------------

@@ -38,5 +38,6 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(spider_class)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or crawler.stats.get_value(keys.FATAL):
+        stats = crawler.stats
+        if self.crawler_process.bootstrap_failed or stats.get_value(keys.FATAL) or stats.get_value(keys.INTERRUPTED):
             self.exitcode = 1
