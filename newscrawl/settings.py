@@ -71,6 +71,9 @@ ITEM_PIPELINES = {
     "pipelines.dedup.DeduplicationPipeline": 200,
     "pipelines.storage.StoragePipeline": 300,
 }
+# A page yields one article or a list of links, and the pipelines are synchronous: Scrapy's
+# default of 100 starts 100 tasks per response for nothing (a tenth of the crawl's own CPU).
+CONCURRENT_ITEMS = 8
 # Worker processes that parse and extract pages on another core (newscrawl.pages). 0: in the
 # crawl process, better on a machine whose cores are busy with other work (the hand-over costs CPU).
 EXTRACTION_PROCESSES = 1

@@ -242,46 +242,30 @@ def exact_containment(a: np.ndarray | Fingerprint, b: np.ndarray | Fingerprint) 
 
 
 class PendingFingerprints:
-    """Fingerprints of articles not in the database yet (the unwritten batch), with an inverted
-    index of their shingles. ``first_match(fp, threshold)`` is the first of them, in the order
-    added, whose ``exact_containment`` with *fp* reaches *threshold* (> 0), found by counting
-    shared shingles through the index instead of intersecting *fp* with each of them."""
+    """Fingerprints of articles not in the database yet (the unwritten batch).
+    ``first_match(fp, threshold)`` is the first of them, in the order added, whose
+    ``exact_containment`` with *fp* reaches *threshold* (> 0): a set intersection with each."""
 
     def __init__(self) -> None:
-        self._entries: list[tuple[object, int]] = []  # (key, number of shingles), in order added
-        self._postings: dict[int, list[int]] = {}  # shingle -> positions in _entries
+        self._entries: list[tuple[object, frozenset[int]]] = []  # (key, its shingles), in order added
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def add(self, key: object, fp: Fingerprint) -> None:
-        position = len(self._entries)
-        self._entries.append((key, fp.size))
-        postings = self._postings
-        for shingle in fp.shingles.tolist():
-            entry = postings.get(shingle)
-            if entry is None:
-                postings[shingle] = [position]
-            else:
-                entry.append(position)
+        self._entries.append((key, frozenset(fp.shingles.tolist())))
 
     def first_match(self, fp: Fingerprint, threshold: float) -> object | None:
         if not self._entries or not fp.size:
             return None
-        shared: dict[int, int] = {}
-        postings = self._postings
-        for shingle in fp.shingles.tolist():  # unique, like the stored ones: counts are intersections
-            for position in postings.get(shingle, ()):
-                shared[position] = shared.get(position, 0) + 1
-        for position in sorted(shared):
-            key, size = self._entries[position]
-            if shared[position] / min(fp.size, size) >= threshold:
+        query = frozenset(fp.shingles.tolist())  # unique, like the stored ones: counts are intersections
+        for key, shingles in self._entries:
+            if len(query & shingles) / min(len(query), len(shingles)) >= threshold:
                 return key
         return None
 
     def clear(self) -> None:
         self._entries.clear()
-        self._postings.clear()
 
 
 def _pack(values: np.ndarray) -> bytes:
