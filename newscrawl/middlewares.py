@@ -12,7 +12,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.response import response_status_message
 
 from newscrawl.extraction.dates import from_utc_iso
-from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
+from pipelines.errors import StoreFailed
+from pipelines.store import ArticleStore  # the storage pipeline's shared store
 from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from pipelines.database import DEFAULT_DATABASE_URL, database_url, mask_url
 from pipelines.dedup import DeduplicationPipeline, content_hash
 from pipelines.schema import article_urls, articles
 from pipelines.storage import StoragePipeline
-from pipelines.store import SettingsError
+from pipelines.errors import SettingsError
 from pipelines.validation import ValidationPipeline
 
 # Until tests/conftest.py imports them for every module.
@@ -510,7 +510,8 @@ def test_near_duplicate_decision_links_to_the_earliest_version(db):
 
     from pipelines.dedup import classify
     from pipelines.storage import article_row
-    from pipelines.store import NEAR_DUPLICATE, ArticleStore, Decision, digest
+    from pipelines.decisions import NEAR_DUPLICATE, Decision, digest
+    from pipelines.store import ArticleStore
 
     run = Run(db).open()
     store = ArticleStore.for_crawler(run.crawler)
@@ -672,7 +673,7 @@ def test_every_public_article_field_is_stored_and_exported(tmp_path):
     from newscrawl.settings import FEED_EXPORT_FIELDS
     from pipelines.schema import CONTENT_COLUMNS
     from pipelines.storage import article_row
-    from pipelines.store import NEW, Decision
+    from pipelines.decisions import NEW, Decision
 
     assert FEED_EXPORT_FIELDS == list(PUBLIC_FIELDS) and "extraction_problem" not in PUBLIC_FIELDS
     item = article("https://example.com/a", authors=["A"], tags=["T"], date_published="2021-12-07T18:24:00+00:00",
