@@ -119,8 +119,7 @@ class IncrementalMiddleware:
         request.meta["incremental_checked"] = True  # redirects and retries are not checked again
         store = ArticleStore.for_crawler(self.crawler)
         try:
-            known = store.known_article(request.url)
-            not_article = store.known_non_article(request.url) if known is None and is_article_request else None
+            known, not_article = store.known_page(request.url, also_non_article=is_article_request)
         except StoreFailed:  # already reported; the crawl is closing
             return None
         if known is not None:

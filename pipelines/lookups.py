@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select
+from sqlalchemy import bindparam, case, cast, literal_column, null, or_, select, union_all
 
 from newscrawl.urls import canonicalize_url
 from pipelines.batch import BatchWriter
@@ -95,21 +95,42 @@ class ArticleLookups:
         Matches *url* exactly against ``articles.url``, and its canonical form
         (``newscrawl.urls.canonicalize_url``) against ``articles.canonical_url``
         and ``article_urls.url`` (the other URLs of an article): indexed
-        lookups, at most two queries.
+        lookups, one query.
         """
+        return self.known_page(url)[0]
+
+    def known_page(self, url: str, also_non_article: bool = False) -> tuple[KnownArticle | None,
+                                                                           KnownNonArticle | None]:
+        """``known_article(url)``, and when that is None and *also_non_article* is set,
+        ``known_non_article(url)``: both answered by one query."""
         key = canonicalize_url(url)
         pending = self._pending_known(url, key)
         if pending is not None and pending.id is None:
-            return pending
+            return pending, None
+        non_article_asked, non_article_row = False, None
         if pending is not None:  # an alias of a stored article, waiting in the batch
             row = self._read_one(_KNOWN_BY_ID, {"id": pending.id})
         else:
-            rows = self.read_rows(_KNOWN_BY_URL, {"url": url, "key": key})
-            row = next((r for r in rows if r.url == url), rows[0] if rows else None)
+            non_article_asked = also_non_article and url not in self.batch.non_articles
+            query = _KNOWN_OR_NON_ARTICLE if non_article_asked else _KNOWN_BY_URL_OR_ALIAS
+            rows = self.read_rows(query, {"url": url, "key": key, "urls": sorted({url, key})})
+            by_url = sorted((r for r in rows if r.found_by == _BY_URL), key=_rank)[:_KNOWN_BY_URL_LIMIT]
+            row = next((r for r in by_url if r.url == url), by_url[0] if by_url else None)
             if row is None:
-                row = self._read_one(_KNOWN_BY_ALIAS, {"urls": sorted({url, key})})
-        if row is None:
-            return None
+                row = min((r for r in rows if r.found_by == _BY_ALIAS), key=_rank, default=None)
+            non_article_row = next((r for r in rows if r.found_by == _AS_NON_ARTICLE), None)
+        if row is not None:
+            return self._with_batch(row), None
+        if not also_non_article:
+            return None, None
+        if non_article_asked:
+            if non_article_row is None:
+                return None, None
+            return None, KnownNonArticle(non_article_row.last_seen, non_article_row.date_published)
+        return None, self.known_non_article(url)  # pending in the batch, or not asked yet
+
+    def _with_batch(self, row) -> KnownArticle:
+        """A stored article's row, with what the batch changes of it."""
         last_seen, date_modified, date_published = row.last_seen, row.date_modified, row.date_published
         if row.id in self.batch.updated_rows:
             pending_row = self.batch.updated_rows[row.id]
@@ -149,6 +170,10 @@ class ArticleLookups:
         return rows[0] if rows else None
 
 
+def _rank(row):
+    return row.rank
+
+
 _VERSION_COLUMNS = (
     articles.c.id,
     articles.c.content_hash,
@@ -173,20 +198,38 @@ _BY_CONTENT_HASH = (
 _KNOWN_COLUMNS = (articles.c.id, articles.c.url, articles.c.last_seen, articles.c.date_modified,
                   articles.c.date_published)
 _KNOWN_BY_ID = select(*_KNOWN_COLUMNS).where(articles.c.id == bindparam("id"))
-_KNOWN_BY_URL = (
-    select(*_KNOWN_COLUMNS)
-    .where(or_(articles.c.url == bindparam("url"), articles.c.canonical_url == bindparam("key")))
-    .order_by(articles.c.id)
-    .limit(5)
-)
-_KNOWN_BY_ALIAS = (
-    select(*_KNOWN_COLUMNS)
-    .join(article_urls, article_urls.c.article_id == articles.c.id)
-    .where(article_urls.c.url.in_(bindparam("urls", expanding=True)))
-    .order_by(article_urls.c.id)
-    .limit(1)
-)
 _NON_ARTICLE_BY_URL = (
     select(non_article_pages.c.last_checked, non_article_pages.c.source_date)
     .where(non_article_pages.c.url == bindparam("url"))
 )
+
+# known_page's one query: the article lookups by URL or key and by other URL
+# (article_urls), and the non-article lookup, each row marked with the lookup that
+# found it and ordered by ``rank`` in Python (a compound SELECT orders only as a
+# whole); a non-article's last_checked and source_date come as last_seen and
+# date_published. Of the rows found by URL or key, the oldest five are considered.
+_BY_URL, _BY_ALIAS, _AS_NON_ARTICLE = 0, 1, 2
+_KNOWN_BY_URL_LIMIT = 5
+_NO_ID = cast(null(), articles.c.id.type)
+
+
+def _found_by(lookup: int):
+    return literal_column(str(lookup)).label("found_by")
+
+
+_FOUND_BY_URL = (
+    select(*_KNOWN_COLUMNS, _found_by(_BY_URL), articles.c.id.label("rank"))
+    .where(or_(articles.c.url == bindparam("url"), articles.c.canonical_url == bindparam("key")))
+)
+_FOUND_BY_ALIAS = (
+    select(*_KNOWN_COLUMNS, _found_by(_BY_ALIAS), article_urls.c.id.label("rank"))
+    .join(article_urls, article_urls.c.article_id == articles.c.id)
+    .where(article_urls.c.url.in_(bindparam("urls", expanding=True)))
+)
+_FOUND_AS_NON_ARTICLE = select(
+    _NO_ID.label("id"), non_article_pages.c.url, non_article_pages.c.last_checked.label("last_seen"),
+    cast(null(), articles.c.date_modified.type).label("date_modified"),
+    non_article_pages.c.source_date.label("date_published"), _found_by(_AS_NON_ARTICLE), _NO_ID.label("rank"),
+).where(non_article_pages.c.url == bindparam("url"))
+_KNOWN_BY_URL_OR_ALIAS = union_all(_FOUND_BY_URL, _FOUND_BY_ALIAS)
+_KNOWN_OR_NON_ARTICLE = union_all(_FOUND_BY_URL, _FOUND_BY_ALIAS, _FOUND_AS_NON_ARTICLE)

@@ -229,6 +229,10 @@ class ArticleStore:
     def known_non_article(self, url: str) -> KnownNonArticle | None:
         return self._lookups.known_non_article(url)
 
+    def known_page(self, url: str, also_non_article: bool = False) -> tuple[KnownArticle | None,
+                                                                           KnownNonArticle | None]:
+        return self._lookups.known_page(url, also_non_article)
+
     def _read_rows(self, query, params: dict) -> list:
         if self.engine is None or self.failed:
             raise StoreFailed

@@ -484,6 +484,48 @@ def test_known_article_lookup(db):
     assert "https://example.com/news/fresh" in {r["url"] for r in read(db)}
 
 
+def test_known_page_answers_article_and_non_article_in_one_query(db):
+    from sqlalchemy import event
+
+    from pipelines.store import ArticleStore
+
+    Run(db).crawl(
+        article("https://example.com/news/budget"),
+        article("https://example.com/syndicated/42", BODY),  # an exact duplicate: article_urls
+    )
+    [budget] = read(db)
+    run = Run(db, DATABASE_BATCH_SIZE=100).open()
+    store = ArticleStore.for_crawler(run.crawler)
+    listed = datetime(2020, 1, 1, tzinfo=UTC)
+    store.remember_non_article("https://example.com/news/index", reason="no body", source_date=listed)
+    store.flush()
+    store.remember_non_article("https://example.com/news/pending", reason="no body")  # still in the batch
+    queries = []
+    event.listen(store.engine, "before_cursor_execute", lambda *_args: queries.append(1))
+
+    def ask(url: str):
+        queries.clear()
+        answer = store.known_page(url, also_non_article=True)
+        asked = len(queries)
+        known = store.known_article(url)
+        assert answer == (known, store.known_non_article(url) if known is None else None)  # the same answers
+        return answer, asked
+
+    (known, not_article), asked = ask("https://example.com/news/budget")
+    assert (known.id, not_article, asked) == (budget["id"], None, 1)
+    (known, not_article), asked = ask("https://example.com/syndicated/42")
+    assert (known.id, not_article, asked) == (budget["id"], None, 1)
+    (known, not_article), asked = ask("https://example.com/news/index")
+    assert (known, asked) == (None, 1)
+    assert not_article.source_date == listed and not_article.last_checked > listed
+    (known, not_article), asked = ask("https://example.com/news/pending")
+    assert (known, not_article.source_date, asked) == (None, None, 1)
+    assert not_article.last_checked is not None
+    assert ask("https://example.com/news/unknown") == ((None, None), 1)
+    assert store.known_page("https://example.com/news/index") == (None, None)  # articles only
+    run.close()
+
+
 def test_known_article_uses_indexes(tmp_path):
     from sqlalchemy import or_, text
 
