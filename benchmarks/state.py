@@ -85,7 +85,8 @@ from pipelines.database import open_engine
 from pipelines.dedup import NearDuplicateCheck, classify, content_hash
 from pipelines.schema import article_urls, articles
 from pipelines.storage import article_row
-from pipelines.store import DUPLICATE, NEAR_DUPLICATE, NEW, UNCHANGED, ArticleStore
+from pipelines.decisions import DUPLICATE, NEAR_DUPLICATE, NEW, UNCHANGED
+from pipelines.store import ArticleStore
 
 DEFAULT_SIZES = (1000, 200_000)
 VOCABULARY_SIZE = 8000

@@ -61,7 +61,7 @@ STAGES = (
     ("pipelines.dedup", "NearDuplicateCheck.original_of", "MinHash"),
     ("pipelines.dedup", "classify", "dedup"),
     ("pipelines.storage", "StoragePipeline.process_item", "storage staging"),
-    ("pipelines.store", "ArticleStore.flush", "batch writes"),
+    ("pipelines.batch", "BatchWriter.write", "batch writes"),
 )
 KINDS = ("bare", "sqlite", "postgres", "trafilatura")
 

@@ -13,7 +13,8 @@ from scrapy.utils.response import response_status_message
 
 from newscrawl.extraction.dates import from_utc_iso
 from newscrawl.setting_values import boolean, seconds
-from pipelines.store import ArticleStore, StoreFailed  # the storage pipeline's shared store
+from pipelines.errors import StoreFailed
+from pipelines.store import ArticleStore  # the storage pipeline's shared store
 from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)
@@ -119,8 +120,7 @@ class IncrementalMiddleware:
         request.meta["incremental_checked"] = True  # redirects and retries are not checked again
         store = ArticleStore.for_crawler(self.crawler)
         try:
-            known = store.known_article(request.url)
-            not_article = store.known_non_article(request.url) if known is None and is_article_request else None
+            known, not_article = store.known_page(request.url, also_non_article=is_article_request)
         except StoreFailed:  # already reported; the crawl is closing
             return None
         if known is not None:

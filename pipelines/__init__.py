@@ -14,8 +14,11 @@ Enable them in this order, with the run recorder after the crawl summary::
 
 Modules: ``validation`` (drop non-articles), ``dedup`` (new / updated /
 unchanged / duplicate), ``revisions`` (what counts as a changed article),
-``storage`` + ``store`` (batched writes, revisions, the incremental lookup
-``known_article``), ``runlock`` (no two runs of one crawl at once), ``runs``
-(the crawl_runs record), ``schema``, ``migrate`` (+ ``migrations/``),
-``database``, ``dialects``; ``nearduplicates`` (MinHash index).
+``storage`` (the pipeline) + ``store`` (the per-crawler store, combining
+``lookups`` (indexed questions, the incremental lookup ``known_article``),
+``runindex`` (this run's accepted articles), ``batch`` (batched writes,
+revisions) and ``decisions`` (outcomes)), ``runlock`` (no two runs of one crawl
+at once), ``runs`` (the crawl_runs record), ``schema``, ``migrate`` (+
+``migrations/``), ``database``, ``dialects``, ``errors``; ``nearduplicates``
+(MinHash index).
 """

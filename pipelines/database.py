@@ -1,4 +1,4 @@
-"""Which database to use, and opening it with a clear error when that fails."""
+"""Which database to use, and opening it (schema current, writable) with a clear error when that fails."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import os
 import re
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, text, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from pipelines import dialects
+from pipelines import dialects, migrate
+from pipelines.schema import article_urls, articles
 
 DATABASE_URL_SETTING = "DATABASE_URL"
 DATABASE_URL_ENV = "NEWSCRAWL_DATABASE_URL"
@@ -67,6 +68,34 @@ def open_engine(url: str) -> Engine:
         engine.dispose()
         raise DatabaseError(describe_error(exc)) from None
     return engine
+
+
+def open_database(url: str) -> Engine:
+    """``open_engine``, then create the schema or check that it is current
+    (``pipelines.migrate``) and that writing works: what a crawl needs before it starts.
+
+    Raises DatabaseError, or migrate.SchemaOutdated for a database of an older version.
+    """
+    engine = open_engine(url)
+    try:
+        migrate.prepare(engine)
+        _check_writable(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(describe_error(exc)) from None
+    except migrate.SchemaOutdated:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _check_writable(engine: Engine) -> None:
+    """Fail now, not at the first batch, on a read-only database: an UPDATE
+    matching no row still needs write access (then rolled back anyway)."""
+    with engine.connect() as conn, conn.begin() as transaction:
+        for table in (articles, article_urls):
+            conn.execute(update(table).where(table.c.id == -1).values(id=table.c.id))
+        transaction.rollback()
 
 
 def describe_error(exc: BaseException) -> str:

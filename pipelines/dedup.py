@@ -10,7 +10,7 @@
   an extra URL of that article, never as a second row).
 - Otherwise ``new`` (or ``near_duplicate``, see ``near_duplicate_of``).
 
-"Known" means accepted earlier in this run (ArticleStore.run, digests only)
+"Known" means accepted earlier in this run (``pipelines.runindex``, digests only)
 or stored by an earlier run (indexed lookups). The decision is handed to the
 StoragePipeline, which writes it and counts newscrawl/articles/<outcome>.
 """
@@ -36,18 +36,9 @@ from pipelines.nearduplicates import (
     fingerprint,
 )
 from pipelines.revisions import significant_change, version_hash
-from pipelines.store import (
-    DUPLICATE,
-    NEAR_DUPLICATE,
-    NEW,
-    UNCHANGED,
-    UPDATED,
-    ArticleStore,
-    Decision,
-    SettingsError,
-    StoreFailed,
-    digest,
-)
+from pipelines.decisions import DUPLICATE, NEAR_DUPLICATE, NEW, UNCHANGED, UPDATED, Decision, digest
+from pipelines.errors import SettingsError, StoreFailed
+from pipelines.store import ArticleStore
 
 logger = logging.getLogger(__name__)
 

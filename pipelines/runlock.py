@@ -33,14 +33,17 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines import dialects
+from pipelines.database import describe_error
 from pipelines.schema import crawl_locks, crawl_runs
 
 if TYPE_CHECKING:
@@ -262,3 +265,42 @@ class RunLock:
             f"{holder.hostname}, started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC, "
             f"last heartbeat {age:.0f} s ago."
         )
+
+
+class LockHeartbeat:
+    """Refreshes a held lock every ``settings.heartbeat_interval`` seconds while the
+    reactor runs; calls *on_lost* once if another run took the lock over."""
+
+    def __init__(self, lock: RunLock, masked_url: str, on_lost: Callable[[], None]) -> None:
+        self.lock = lock
+        self.masked_url = masked_url
+        self.on_lost = on_lost
+        self._loop = None
+
+    def start(self) -> None:
+        from scrapy.utils.reactor import is_reactor_installed
+
+        if not is_reactor_installed():  # pipelines driven by hand (tests)
+            return
+        from twisted.internet import reactor
+        from twisted.internet.task import LoopingCall
+
+        if not reactor.running:
+            return
+        self._loop = LoopingCall(self._beat)
+        self._loop.start(self.lock.settings.heartbeat_interval, now=False)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        self._loop = None
+
+    def _beat(self) -> None:
+        try:
+            held = self.lock.heartbeat()
+        except SQLAlchemyError as exc:  # the next beat may work; the batches report real trouble
+            logger.warning("Could not refresh the run lock in %s: %s", self.masked_url, describe_error(exc))
+            return
+        if not held:
+            self.stop()
+            self.on_lost()

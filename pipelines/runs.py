@@ -32,7 +32,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipelines.database import DATABASE_URL_SETTING, describe_error, mask_url
 from pipelines.runlock import DEGRADED, FAILED, INTERRUPTED, OK, RUNNING, utc_now
 from pipelines.schema import crawl_runs
-from pipelines.store import ArticleStore, SettingsError
+from pipelines.errors import SettingsError
+from pipelines.store import ArticleStore
 from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)
@@ -130,8 +131,7 @@ class CrawlRunRecorder:
             try:
                 with engine.begin() as conn:
                     self.run_id = conn.execute(insert(crawl_runs), row).inserted_primary_key[0]
-                    if self.store.lock is not None:
-                        self.store.lock.attach_run(conn, self.run_id)
+                    self.store.attach_run(conn, self.run_id)
             except SQLAlchemyError as exc:
                 logger.warning("Could not record the crawl run in %s: %s", self.store.masked_url, describe_error(exc))
             else:

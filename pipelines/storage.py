@@ -26,7 +26,9 @@ from sqlalchemy import JSON
 from newscrawl.items import PUBLIC_FIELDS
 from pipelines.dedup import classify
 from pipelines.schema import UtcDateTime, articles, parse_datetime
-from pipelines.store import ArticleStore, Decision, StoreFailed
+from pipelines.decisions import Decision
+from pipelines.errors import StoreFailed
+from pipelines.store import ArticleStore
 from newscrawl import stats as keys
 
 __all__ = ["StoragePipeline", "article_row", "parse_datetime"]

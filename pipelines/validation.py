@@ -12,7 +12,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipelines.store import SettingsError
+from pipelines.errors import SettingsError
 from newscrawl import stats as keys
 
 logger = logging.getLogger(__name__)

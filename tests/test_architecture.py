@@ -58,3 +58,37 @@ def test_no_import_cycles():
         if name not in state:
             visit(name, [name])
     assert cycles == [], "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+# The storage parts combined by pipelines.store: plain classes on SQLAlchemy, no Scrapy.
+STORAGE_PARTS = ("pipelines.batch", "pipelines.lookups", "pipelines.runindex", "pipelines.decisions",
+                 "pipelines.errors", "pipelines.revisions")
+
+
+def test_storage_parts_do_not_import_scrapy():
+    modules = project_modules()
+    assert set(STORAGE_PARTS) <= set(modules)
+    importing_scrapy, read = [], set()
+    for name in STORAGE_PARTS:
+        tree = ast.parse(modules[name].read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        read |= imported
+        if any(module.split(".")[0] in ("scrapy", "twisted", "itemadapter") for module in imported):
+            importing_scrapy.append(name)
+    assert {"sqlalchemy", "pipelines.schema"} <= read  # the imports really were read
+    assert importing_scrapy == []
+
+
+def test_only_the_store_builds_the_storage_parts():
+    """Other modules use the store's methods, not its parts (nor the store's private attributes)."""
+    modules = project_modules()
+    parts = {"pipelines.batch", "pipelines.lookups", "pipelines.runindex"}
+    assert parts <= imports_of(modules["pipelines.store"], modules)
+    users = sorted(name for name, path in modules.items()
+                   if name not in parts | {"pipelines.store"} and imports_of(path, modules) & parts)
+    assert users == []
+    reaching = sorted(name for name, path in modules.items() if name != "pipelines.store"
+                      and any(attr in path.read_text(encoding="utf-8")
+                              for attr in ("store._batch", "store._lookups", "store._lock")))
+    assert reaching == []

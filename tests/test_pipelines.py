@@ -24,7 +24,7 @@ from pipelines.database import DEFAULT_DATABASE_URL, database_url, mask_url
 from pipelines.dedup import DeduplicationPipeline, content_hash
 from pipelines.schema import article_urls, articles
 from pipelines.storage import StoragePipeline
-from pipelines.store import SettingsError
+from pipelines.errors import SettingsError
 from pipelines.validation import ValidationPipeline
 
 # Until tests/conftest.py imports them for every module.
@@ -484,6 +484,48 @@ def test_known_article_lookup(db):
     assert "https://example.com/news/fresh" in {r["url"] for r in read(db)}
 
 
+def test_known_page_answers_article_and_non_article_in_one_query(db):
+    from sqlalchemy import event
+
+    from pipelines.store import ArticleStore
+
+    Run(db).crawl(
+        article("https://example.com/news/budget"),
+        article("https://example.com/syndicated/42", BODY),  # an exact duplicate: article_urls
+    )
+    [budget] = read(db)
+    run = Run(db, DATABASE_BATCH_SIZE=100).open()
+    store = ArticleStore.for_crawler(run.crawler)
+    listed = datetime(2020, 1, 1, tzinfo=UTC)
+    store.remember_non_article("https://example.com/news/index", reason="no body", source_date=listed)
+    store.flush()
+    store.remember_non_article("https://example.com/news/pending", reason="no body")  # still in the batch
+    queries = []
+    event.listen(store.engine, "before_cursor_execute", lambda *_args: queries.append(1))
+
+    def ask(url: str):
+        queries.clear()
+        answer = store.known_page(url, also_non_article=True)
+        asked = len(queries)
+        known = store.known_article(url)
+        assert answer == (known, store.known_non_article(url) if known is None else None)  # the same answers
+        return answer, asked
+
+    (known, not_article), asked = ask("https://example.com/news/budget")
+    assert (known.id, not_article, asked) == (budget["id"], None, 1)
+    (known, not_article), asked = ask("https://example.com/syndicated/42")
+    assert (known.id, not_article, asked) == (budget["id"], None, 1)
+    (known, not_article), asked = ask("https://example.com/news/index")
+    assert (known, asked) == (None, 1)
+    assert not_article.source_date == listed and not_article.last_checked > listed
+    (known, not_article), asked = ask("https://example.com/news/pending")
+    assert (known, not_article.source_date, asked) == (None, None, 1)
+    assert not_article.last_checked is not None
+    assert ask("https://example.com/news/unknown") == ((None, None), 1)
+    assert store.known_page("https://example.com/news/index") == (None, None)  # articles only
+    run.close()
+
+
 def test_known_article_uses_indexes(tmp_path):
     from sqlalchemy import or_, text
 
@@ -510,7 +552,8 @@ def test_near_duplicate_decision_links_to_the_earliest_version(db):
 
     from pipelines.dedup import classify
     from pipelines.storage import article_row
-    from pipelines.store import NEAR_DUPLICATE, ArticleStore, Decision, digest
+    from pipelines.decisions import NEAR_DUPLICATE, Decision, digest
+    from pipelines.store import ArticleStore
 
     run = Run(db).open()
     store = ArticleStore.for_crawler(run.crawler)
@@ -672,7 +715,7 @@ def test_every_public_article_field_is_stored_and_exported(tmp_path):
     from newscrawl.settings import FEED_EXPORT_FIELDS
     from pipelines.schema import CONTENT_COLUMNS
     from pipelines.storage import article_row
-    from pipelines.store import NEW, Decision
+    from pipelines.decisions import NEW, Decision
 
     assert FEED_EXPORT_FIELDS == list(PUBLIC_FIELDS) and "extraction_problem" not in PUBLIC_FIELDS
     item = article("https://example.com/a", authors=["A"], tags=["T"], date_published="2021-12-07T18:24:00+00:00",
