@@ -8,7 +8,10 @@ names the setting, not a traceback.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from newscrawl import stats as keys
 
 
 class SettingError(ValueError):
@@ -17,6 +20,17 @@ class SettingError(ValueError):
     def __init__(self, name: str, value: object, expected: str) -> None:
         super().__init__(f"{name} must be {expected}, got {value!r}")
         self.setting = name
+
+
+@contextmanager
+def refused_when_invalid(crawler) -> Iterator[None]:
+    """Around a component's reading of its settings: a bad value marks the run failed
+    (keys.FATAL, so the crawl exits 1 when started without `scrapy crawl`'s check) and raises."""
+    try:
+        yield
+    except SettingError as exc:
+        crawler.stats.set_value(keys.FATAL, f"invalid setting {exc.setting}")
+        raise
 
 
 def boolean(settings, name: str, default: bool | None = False) -> bool:

@@ -25,8 +25,8 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import CloseSpider, DropItem
 
+from newscrawl.setting_values import NEAR_DUPLICATE_MODES, choice, refused_when_invalid
 from newscrawl.urls import article_url_key
-from newscrawl import stats as keys
 from pipelines.nearduplicates import (
     MIN_SHINGLES,
     THRESHOLD,
@@ -37,7 +37,7 @@ from pipelines.nearduplicates import (
 )
 from pipelines.revisions import significant_change, version_hash
 from pipelines.decisions import DUPLICATE, NEAR_DUPLICATE, NEW, UNCHANGED, UPDATED, Decision, digest
-from pipelines.errors import SettingsError, StoreFailed
+from pipelines.errors import StoreFailed
 from pipelines.store import ArticleStore
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,6 @@ def classify(store: ArticleStore, adapter: ItemAdapter, near: NearDuplicateCheck
 
 
 NEAR_DUPLICATES_SETTING = "NEAR_DUPLICATES"
-NEAR_DUPLICATE_MODES = ("link", "drop", "off")
 
 
 class NearDuplicateCheck:
@@ -150,11 +149,8 @@ class DeduplicationPipeline:
 
     @classmethod
     def from_crawler(cls, crawler) -> DeduplicationPipeline:
-        mode = str(crawler.settings.get(NEAR_DUPLICATES_SETTING, "link")).lower()
-        if mode not in NEAR_DUPLICATE_MODES:
-            crawler.stats.set_value(keys.FATAL, f"invalid setting {NEAR_DUPLICATES_SETTING}")
-            raise SettingsError(f"Invalid setting {NEAR_DUPLICATES_SETTING}={mode!r}: "
-                                f"use one of {', '.join(NEAR_DUPLICATE_MODES)}")
+        with refused_when_invalid(crawler):
+            mode = choice(crawler.settings, NEAR_DUPLICATES_SETTING, "link", NEAR_DUPLICATE_MODES)
         return cls(ArticleStore.for_crawler(crawler), mode)
 
     def open_spider(self) -> None:

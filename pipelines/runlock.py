@@ -28,7 +28,6 @@ PostgreSQL without table locks.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
 import time
@@ -42,6 +41,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from newscrawl.setting_values import seconds
 from pipelines import dialects
 from pipelines.database import describe_error
 from pipelines.schema import crawl_locks, crawl_runs
@@ -70,12 +70,6 @@ def utc_now() -> datetime:
 # -- settings --------------------------------------------------------------------------
 
 
-class LockSettingError(ValueError):
-    def __init__(self, message: str, setting: str) -> None:
-        super().__init__(message)
-        self.setting = setting
-
-
 @dataclass(frozen=True)
 class LockSettings:
     wait: float = DEFAULT_WAIT  # seconds to wait for a held lock; 0 = refuse at once
@@ -90,24 +84,11 @@ class LockSettings:
 
 def lock_settings(settings) -> LockSettings:
     """RUN_LOCK_WAIT (>= 0), RUN_LOCK_STALE_AFTER and RUN_LOCK_HEARTBEAT (> 0), in seconds."""
-    values = {}
-    for attribute, name, default, zero_ok in (
-        ("wait", WAIT_SETTING, DEFAULT_WAIT, True),
-        ("stale_after", STALE_AFTER_SETTING, DEFAULT_STALE_AFTER, False),
-        ("heartbeat", HEARTBEAT_SETTING, DEFAULT_HEARTBEAT, False),
-    ):
-        raw = settings.get(name, default)
-        try:
-            if isinstance(raw, bool):
-                raise ValueError
-            value = float(raw)
-            if math.isnan(value) or math.isinf(value) or value < 0 or (value == 0 and not zero_ok):
-                raise ValueError
-        except (TypeError, ValueError):
-            kind = "a non-negative" if zero_ok else "a positive"
-            raise LockSettingError(f"{name} must be {kind} number of seconds, got {raw!r}", name) from None
-        values[attribute] = value
-    return LockSettings(**values)
+    return LockSettings(
+        wait=seconds(settings, WAIT_SETTING, DEFAULT_WAIT),
+        stale_after=seconds(settings, STALE_AFTER_SETTING, DEFAULT_STALE_AFTER, zero_ok=False),
+        heartbeat=seconds(settings, HEARTBEAT_SETTING, DEFAULT_HEARTBEAT, zero_ok=False),
+    )
 
 
 def run_lock_key(spider) -> str:

@@ -31,17 +31,17 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 
 from newscrawl import stats as keys
+from newscrawl.setting_values import integer, refused_when_invalid
 from newscrawl.signals import page_not_article
 from pipelines import migrate
 from pipelines.batch import BatchWriter, InsertHook
 from pipelines.database import DatabaseError, database_url, describe_error, mask_url, open_database
 from pipelines.decisions import Decision, DecisionHandover
-from pipelines.errors import SettingsError, StoreFailed
+from pipelines.errors import StoreFailed
 from pipelines.lookups import ArticleLookups, KnownArticle, KnownNonArticle, StoredArticle
 from pipelines.runindex import RunIndex
 from pipelines.runlock import (
     LockHeartbeat,
-    LockSettingError,
     LockSettings,
     RunLock,
     lock_settings,
@@ -90,12 +90,9 @@ class ArticleStore:
         """The crawler's store, created on first use from its settings."""
         store = _stores.get(crawler)
         if store is None:
-            batch_size = _batch_size(crawler)
-            try:
+            with refused_when_invalid(crawler):
+                batch_size = integer(crawler.settings, BATCH_SIZE_SETTING, DEFAULT_BATCH_SIZE, minimum=1)
                 locking = lock_settings(crawler.settings)
-            except LockSettingError as exc:
-                crawler.stats.set_value(keys.FATAL, f"invalid setting {exc.setting}")
-                raise SettingsError(str(exc)) from None
             store = cls(crawler, database_url(crawler.settings), batch_size, locking)
             crawler.signals.connect(store._forget_item, signal=signals.item_dropped)
             crawler.signals.connect(store._forget_item, signal=signals.item_error)
@@ -342,15 +339,3 @@ class ArticleStore:
         self._closing_deferred = deferred_from_coro(engine.close_spider_async(reason=self.close_reason))
 
 
-def _batch_size(crawler: Crawler) -> int:
-    value = crawler.settings.get(BATCH_SIZE_SETTING, DEFAULT_BATCH_SIZE)
-    try:
-        if isinstance(value, bool) or float(value) != int(value):
-            raise ValueError
-        batch_size = int(value)
-    except (TypeError, ValueError):
-        batch_size = 0
-    if batch_size < 1:
-        crawler.stats.set_value(keys.FATAL, f"invalid setting {BATCH_SIZE_SETTING}")
-        raise SettingsError(f"{BATCH_SIZE_SETTING} must be a positive integer, got {value!r}")
-    return batch_size

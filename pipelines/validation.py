@@ -12,8 +12,8 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipelines.errors import SettingsError
 from newscrawl import stats as keys
+from newscrawl.setting_values import integer, refused_when_invalid
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +31,8 @@ class ValidationPipeline:
 
     @classmethod
     def from_crawler(cls, crawler) -> ValidationPipeline:
-        value = crawler.settings.get(MIN_BODY_CHARS_SETTING, DEFAULT_MIN_BODY_CHARS)
-        try:
-            min_body_chars = int(value)
-            if isinstance(value, bool) or min_body_chars < 0 or float(value) != min_body_chars:
-                raise ValueError
-        except (TypeError, ValueError):
-            crawler.stats.set_value(keys.FATAL, f"invalid setting {MIN_BODY_CHARS_SETTING}")
-            raise SettingsError(
-                f"{MIN_BODY_CHARS_SETTING} must be a non-negative integer, got {value!r}"
-            ) from None
+        with refused_when_invalid(crawler):
+            min_body_chars = integer(crawler.settings, MIN_BODY_CHARS_SETTING, DEFAULT_MIN_BODY_CHARS)
         return cls(crawler.stats, min_body_chars)
 
     def process_item(self, item: Any) -> Any:
