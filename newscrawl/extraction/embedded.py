@@ -25,6 +25,7 @@ import lxml.html
 from lxml import etree
 
 from newscrawl.extraction.text import blocks
+from newscrawl.textnorm import word_key
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def embedded_article_text(tree) -> str | None:
         return None
     titles = _page_titles(tree)
     if titles:
-        matching = [c for c in good if c[1] and _norm(c[1]) in titles]
+        matching = [c for c in good if c[1] and word_key(c[1]) in titles]
         if matching:
             good = matching
     # JSON-LD articleBody is declared to be the article; app state is guessed: prefer the
@@ -315,10 +316,6 @@ def _title_of(node: dict) -> str | None:
     return None
 
 
-def _norm(text: str) -> str:
-    return " ".join(_WORD_RE.findall(text.casefold()))
-
-
 def _page_titles(tree) -> set[str]:
     """The page's headline in its usual places, normalised: h1, og:title, <title> (and its parts)."""
     found: set[str] = set()
@@ -328,10 +325,10 @@ def _page_titles(tree) -> set[str]:
         value = str(value).strip()
         if not value:
             continue
-        found.add(_norm(value))
+        found.add(word_key(value))
         for part in re.split(r"\s+[|\-–—:·]\s+", value):  # "Headline | Site"
             if len(part) >= 10:
-                found.add(_norm(part))
+                found.add(word_key(part))
     found.discard("")
     return found
 

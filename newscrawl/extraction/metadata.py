@@ -30,6 +30,7 @@ from newscrawl.extraction.authors import dedupe_names, looks_like_name, parse_by
 from newscrawl.extraction.dates import date_from_url, parse_date
 from newscrawl.extraction.document import Document
 from newscrawl.extraction.rules import ExtractionRules
+from newscrawl.textnorm import clean_page_value, comparison_key, comparison_words, declared_language_code
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +90,11 @@ _TAG_LIST_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
     " or contains(@class, 'topics-list')][.//a]"
 )
-_WORD = re.compile(r"\w+")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 # Site-wide share images: opengraph_default.png, placeholder.jpg, logo-600.png
 _PLACEHOLDER_IMAGE = re.compile(
     r"(?:^|[/_\-])(?:default|placeholder|blank|no-?image)[^/]*$|/logo[^/]*$|[_\-]logo\.\w+$", re.I
 )
-_LANGUAGE_NAMES = {
-    "eng": "en", "english": "en", "fra": "fr", "fre": "fr", "french": "fr", "deu": "de", "ger": "de",
-    "german": "de", "spa": "es", "spanish": "es", "por": "pt", "portuguese": "pt", "ita": "it",
-    "italian": "it", "rus": "ru", "russian": "ru", "kor": "ko", "korean": "ko", "jpn": "ja",
-    "japanese": "ja", "zho": "zh", "chi": "zh", "ara": "ar", "ind": "id", "nld": "nl", "dut": "nl",
-}
-_SPACES = re.compile(r"\s+")
 
 
 def empty_metadata() -> dict:
@@ -117,27 +110,6 @@ def extract_metadata(doc: Document, rules: ExtractionRules | None = None) -> dic
     except Exception:  # a bad page must not stop the crawl
         logger.exception("metadata extraction failed for %s", getattr(doc, "url", ""))
         return empty_metadata()
-
-
-def clean_text(value) -> str | None:
-    """Entities decoded (also double-encoded ones in meta), whitespace collapsed; None when empty."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        value = str(value)
-    if "&" in value:
-        value = html.unescape(value)
-    value = _SPACES.sub(" ", value.replace("\u00a0", " ").replace("\u200b", "")).strip()
-    return value or None
-
-
-def normalise_language(value: str | None) -> str | None:
-    """'en-GB' / 'en_US' / 'eng' / 'English' -> 'en'; None when not a language code."""
-    if not value:
-        return None
-    code = re.split(r"[-_\s,;]", value.strip().lower(), maxsplit=1)[0]
-    code = _LANGUAGE_NAMES.get(code, code)
-    return code if len(code) == 2 and code.isalpha() and code.isascii() else None
 
 
 # A few very frequent words per language: enough to tell the main Latin-script languages
@@ -219,11 +191,11 @@ class _Extractor:
             elif tag == "time":
                 self.times.append(element)
             elif tag == "h1":
-                text = clean_text(element.text_content())
+                text = clean_page_value(element.text_content())
                 if text:
                     self.h1s.append(text)
             elif self.title is None:  # <title>
-                self.title = clean_text(element.text_content())
+                self.title = clean_page_value(element.text_content())
         for element in _ATTRIBUTE_SOURCES_XPATH(self.tree):
             if element.get("rel") == "author" and element.tag != "link":
                 self.rel_authors.append(element)
@@ -302,7 +274,7 @@ class _Extractor:
     def first_meta(self, *keys: str) -> str | None:
         for key in keys:
             for value in self.meta.get(key, ()):
-                text = clean_text(value)
+                text = clean_page_value(value)
                 if text:
                     return text
         return None
@@ -318,7 +290,7 @@ class _Extractor:
         return [v for v in (_itemprop_value(e) for e in self.itemprops.get(name.lower(), ())) if v]
 
     def absolute(self, url: str | None) -> str | None:
-        url = clean_text(url)
+        url = clean_page_value(url)
         if not url or url.startswith(("data:", "javascript:")):
             return None
         base = self.url or self.tree.base_url or ""
@@ -356,7 +328,7 @@ class _Extractor:
         candidates.append(self.first_meta("sailthru.title", "dc.title", "parsely-title"))
         title = self._strip_site_suffix(self.title) if self.title else None
         candidates.append(title)
-        candidates = [c for c in (clean_text(c) for c in candidates) if c]
+        candidates = [c for c in (clean_page_value(c) for c in candidates) if c]
         h1s = [h for h in self.h1s[:3] if not self._is_site_name(h)]
         for h1 in h1s:
             for candidate in candidates:
@@ -375,12 +347,12 @@ class _Extractor:
         return h1s[0] if h1s else None
 
     def _is_site_name(self, text: str) -> bool:
-        key = _compare_key(text)
-        return any(key == _compare_key(name) for name in self.site_names) or len(key) < 4
+        key = comparison_key(text)
+        return any(key == comparison_key(name) for name in self.site_names) or len(key) < 4
 
     def _h1_matches(self, h1: str, candidate: str) -> bool:
         """Same text, or one is a cut/suffixed version of the other."""
-        h1_key, key = _compare_key(h1), _compare_key(candidate)
+        h1_key, key = comparison_key(h1), comparison_key(candidate)
         if not h1_key or not key:
             return False
         if h1_key == key:
@@ -395,10 +367,10 @@ class _Extractor:
         headline are kept as written."""
         if not title:
             return None
-        site_keys = {_compare_key(name) for name in self.site_names}
+        site_keys = {comparison_key(name) for name in self.site_names}
 
         def is_site(part: str) -> bool:
-            key = _compare_key(part)
+            key = comparison_key(part)
             return key in site_keys or any(k in key for k in site_keys if len(k) > 3)
 
         separators = list(_TITLE_SEPARATORS.finditer(title))
@@ -410,10 +382,10 @@ class _Extractor:
                 break
         start = 0
         for separator in separators:  # drop a leading site part
-            if separator.end() <= end and _compare_key(title[:separator.start()]) in site_keys:
+            if separator.end() <= end and comparison_key(title[:separator.start()]) in site_keys:
                 start = separator.end()
             break
-        return clean_text(title[start:end]) or clean_text(title)
+        return clean_page_value(title[start:end]) or clean_page_value(title)
 
     def _pick_description(self) -> str | None:
         """og:description > JSON-LD description > meta description > twitter > dc > microdata.
@@ -430,11 +402,11 @@ class _Extractor:
             self.first_meta("dc.description", "dcterms.description", "sailthru.description"),
             next(iter(self.itemprop_values("description")), None),
         ]
-        candidates = [c for c in (clean_text(c) for c in candidates) if c and len(c) <= _MAX_DESCRIPTION]
+        candidates = [c for c in (clean_page_value(c) for c in candidates) if c and len(c) <= _MAX_DESCRIPTION]
         for index, candidate in enumerate(candidates):
             if candidate.endswith(("...", "…", "[…]", "[...]")):
-                stem = _compare_key(candidate.rstrip(".…[] "))
-                longer = [c for c in candidates[index + 1:] if len(c) > len(candidate) and _compare_key(c).startswith(stem)]
+                stem = comparison_key(candidate.rstrip(".…[] "))
+                longer = [c for c in candidates[index + 1:] if len(c) > len(candidate) and comparison_key(c).startswith(stem)]
                 if longer:
                     return longer[0]
             return candidate
@@ -501,7 +473,7 @@ class _Extractor:
         if not self.rules.date_selector:
             return None
         for element in _css(self.rules.date_selector)(self.tree):
-            value = element.get("datetime") or element.get("content") or clean_text(element.text_content())
+            value = element.get("datetime") or element.get("content") or clean_page_value(element.text_content())
             if value and parse_date(value, self.url):
                 return value.strip()
         return None
@@ -510,7 +482,7 @@ class _Extractor:
         """<time> values sorted by what they say they are: published, updated, or unmarked."""
         published, modified, unmarked = [], [], []
         for element in self.times[:20]:
-            value = element.get("datetime") or clean_text(element.text_content())
+            value = element.get("datetime") or clean_page_value(element.text_content())
             if not value:
                 continue
             if element.get("itemprop"):
@@ -537,7 +509,7 @@ class _Extractor:
         for element in _DATE_ELEMENT_XPATH(self.tree)[:15]:
             if element.tag in ("script", "style") or _in_foreign_container(element):
                 continue
-            text = clean_text(element.text_content())
+            text = clean_page_value(element.text_content())
             if not text or len(text) > 80 or _UPDATED_LABEL.search(_element_label(element)):
                 continue
             update = _UPDATED_LABEL.search(text)
@@ -558,7 +530,7 @@ class _Extractor:
             for _ in range(3):
                 if node is None or node.tag in ("body", "html"):
                     break
-                text = clean_text(node.text_content())
+                text = clean_page_value(node.text_content())
                 if text and len(text) <= 160 and _YEAR.search(text):
                     update = _UPDATED_LABEL.search(text)
                     texts.append(text[: update.start()] if update else text)
@@ -585,7 +557,7 @@ class _Extractor:
             names = []
             for value in self.meta.get(key, ()):
                 if not value.startswith(("http://", "https://", "/")):
-                    names += parse_byline(clean_text(value), sites)
+                    names += parse_byline(clean_page_value(value), sites)
             structured.append(dedupe_names(names))
         structured = [names for names in structured if names]
         if structured:
@@ -617,13 +589,13 @@ class _Extractor:
                             return inner_names
                 return names
         for text_node in _BY_LINE_XPATH(self.tree)[:10]:
-            text = clean_text(str(text_node))
+            text = clean_page_value(str(text_node))
             parent = text_node.getparent()
             if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
                 continue
             names = [n for n in parse_byline(text, sites) if looks_like_name(n)]
             if not names and text.endswith(":"):  # the label alone; the name is in the next element
-                whole = clean_text(parent.text_content())
+                whole = clean_page_value(parent.text_content())
                 if whole and len(whole) <= 80:
                     names = [n for n in parse_byline(whole, sites) if looks_like_name(n)]
             if names:
@@ -658,7 +630,7 @@ class _Extractor:
                 name = item
             if not isinstance(name, str) or name.startswith(("http://", "https://")):
                 continue
-            for part in parse_byline(clean_text(name), self.site_names):
+            for part in parse_byline(clean_page_value(name), self.site_names):
                 names.append(part)
         return dedupe_names(names)
 
@@ -683,7 +655,7 @@ class _Extractor:
             self.first_meta("dc.language", "dcterms.language"),
             *self.itemprop_values("inLanguage")[:1],
         ]
-        codes = list(dict.fromkeys(c for c in map(normalise_language, declared) if c))
+        codes = list(dict.fromkeys(c for c in map(declared_language_code, declared) if c))
         sample = " ".join(filter(None, [self.h1s[0] if self.h1s else None, self.title,
                                         self.first_meta("og:description", "description")]))
         if len(codes) == 1:
@@ -709,28 +681,28 @@ class _Extractor:
                             "category", "cxenseparse:recs:category"),
             self._section_from_title(),
         ):
-            text = clean_text(candidate)
+            text = clean_page_value(candidate)
             if text and "," in text:
                 text = text.split(",")[0].strip()  # "Commercial Real Estate,Home Page,Popular"
             if (text and text.casefold() not in _NOT_SECTIONS and len(text) <= 60
-                    and _compare_key(text) not in self._site_keys()):
+                    and comparison_key(text) not in self._site_keys()):
                 return text
         return None
 
     def _site_keys(self) -> set[str]:
-        return {_compare_key(name) for name in self.site_names}
+        return {comparison_key(name) for name in self.site_names}
 
     def _section_from_title(self) -> str | None:
         """'Headline | UK News | Sky News' -> 'UK News' (only when the last part is the site)."""
         if not self.title:
             return None
         parts = [p.strip() for p in _TITLE_SEPARATORS.split(self.title)]
-        site_keys = {_compare_key(name) for name in self.site_names}
-        if len(parts) >= 3 and _compare_key(parts[-1]) in site_keys | {k + "com" for k in site_keys} or (
-            len(parts) >= 3 and any(k and k in _compare_key(parts[-1]) for k in site_keys if len(k) > 3)
+        site_keys = {comparison_key(name) for name in self.site_names}
+        if len(parts) >= 3 and comparison_key(parts[-1]) in site_keys | {k + "com" for k in site_keys} or (
+            len(parts) >= 3 and any(k and k in comparison_key(parts[-1]) for k in site_keys if len(k) > 3)
         ):
             section = parts[-2]
-            in_headline = any(_compare_key(section) in _compare_key(h) for h in self.h1s[:1])
+            in_headline = any(comparison_key(section) in comparison_key(h) for h in self.h1s[:1])
             return section if 0 < len(section.split()) <= 3 and not in_headline else None
         return None
 
@@ -765,16 +737,16 @@ class _Extractor:
         return self._visible_tags()
 
     def _clean_tags(self, raw: list[str]) -> list[str]:
-        headline_words = set(_words(self.h1s[0] if self.h1s else self.title or ""))
-        site_keys = {_compare_key(name) for name in self.site_names if len(_compare_key(name)) > 3}
+        headline_words = set(comparison_words(self.h1s[0] if self.h1s else self.title or ""))
+        site_keys = {comparison_key(name) for name in self.site_names if len(comparison_key(name)) > 3}
         tags = []
         for tag in raw:
-            tag = clean_text(_TAG_LABEL.sub("", tag or ""))  # "topic: Politics & Policy"
+            tag = clean_page_value(_TAG_LABEL.sub("", tag or ""))  # "topic: Politics & Policy"
             if not tag or len(tag) > 80 or tag.casefold() in _NOT_TAGS or _INTERNAL_TAG.match(tag):
                 continue
-            if _compare_key(tag) in site_keys:
+            if comparison_key(tag) in site_keys:
                 continue
-            words = set(_words(tag))
+            words = set(comparison_words(tag))
             if len(words) >= 5 and len(words & headline_words) >= 0.75 * max(len(headline_words), len(words)):
                 continue  # the headline (or its slug) used as a tag
             if tag.islower() and len(tag) <= 2:
@@ -791,7 +763,7 @@ class _Extractor:
                 continue
             if _in_foreign_container(container, _TAG_NOISE_CLASS):
                 continue
-            links = [clean_text(a.text_content()) for a in container.iter("a")]
+            links = [clean_page_value(a.text_content()) for a in container.iter("a")]
             links = [t for t in links if t]
             if not links or sum(len(t.split()) > 5 for t in links) * 2 > len(links):
                 continue  # lists of headlines are related stories, not tags
@@ -922,9 +894,9 @@ def _itemprop_value(element) -> str | None:
     if tag == "meta":
         return element.get("content") or element.get("value")
     if tag == "time":
-        return element.get("datetime") or clean_text(element.text_content())
+        return element.get("datetime") or clean_page_value(element.text_content())
     if tag in ("a", "link"):
-        return element.get("href") if element.get("itemprop") in ("url", "image") else clean_text(element.text_content())
+        return element.get("href") if element.get("itemprop") in ("url", "image") else clean_page_value(element.text_content())
     if tag in ("img", "source"):
         return element.get("src") or element.get("data-src")
     if element.get("content"):
@@ -934,7 +906,7 @@ def _itemprop_value(element) -> str | None:
             if child.get("itemprop") == "url":
                 return child.get("content") or child.get("src") or child.get("href")
         return None
-    return clean_text(element.text_content())
+    return clean_page_value(element.text_content())
 
 
 def _itemprop_person_names(element) -> list[str]:
@@ -952,7 +924,7 @@ def _byline_text(element) -> str:
     """Text of a byline element with a " | " between its parts, so that glued pieces
     ("By April Roach@aprilroach28Daniel O'Mahony01 October 2020") stay apart."""
     parts = [piece.strip() for piece in element.itertext() if piece.strip()]
-    return clean_text(" | ".join(parts)) or ""
+    return clean_page_value(" | ".join(parts)) or ""
 
 
 def _first_date(values, url: str) -> str | None:
@@ -1047,23 +1019,15 @@ def _in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
 
 def _has_kicker(h1: str, candidate: str) -> bool:
     """The <h1> is the metadata headline with a kicker or date glued in front of it."""
-    h1_key, key = _compare_key(h1), _compare_key(candidate)
+    h1_key, key = comparison_key(h1), comparison_key(candidate)
     return len(key) >= 20 and len(h1_key) > len(key) and h1_key.endswith(key) and len(h1.split()) - len(
         candidate.split()) <= 4
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold().replace("'", "").replace("’", ""))
-
-
 def _word_overlap(first: str, second: str) -> float:
     """Shared words / words of the shorter text."""
-    a, b = set(_words(first)), set(_words(second))
+    a, b = set(comparison_words(first)), set(comparison_words(second))
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
-
-
-def _compare_key(text: str | None) -> str:
-    return re.sub(r"[\W_]+", "", (text or "").casefold())
 
 
 @lru_cache(maxsize=256)
