@@ -16,6 +16,7 @@ from w3lib.html import remove_tags, replace_entities
 
 _ANY_SPACE = re.compile(r"\s+")
 # The whitespace an Article field loses (the loader's set: no \x1c-\x1f, \x85 or \u2028).
+_LINE_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")  # spaces and tabs, no line breaks
 _FIELD_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _WORD = re.compile(r"\w+")
 _NOT_KEY = re.compile(r"[\W_]+")
@@ -71,6 +72,13 @@ def clean_field_body(value: str | None) -> str | None:
     lines = (_FIELD_SPACES.sub(" ", line).strip() for line in text.splitlines())
     body = "\n".join(line for line in lines if line)
     return body or None
+
+
+def paragraph_lines(lines) -> str:
+    """Lines as paragraphs, one per line: spaces, tabs and no-break spaces inside each collapsed,
+    blank ones dropped (the other Unicode spaces are left to ``clean_field_body``)."""
+    collapsed = (_LINE_SPACES.sub(" ", line).strip() for line in lines)
+    return "\n".join(line for line in collapsed if line)
 
 
 # ---- language codes --------------------------------------------------------------------------

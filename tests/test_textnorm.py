@@ -17,6 +17,7 @@ from newscrawl.textnorm import (
     declared_language_code,
     language_tag_code,
     name_key,
+    paragraph_lines,
     text_for_revision_diff,
     word_key,
     words_for_shingling,
@@ -87,3 +88,8 @@ def test_revision_diff_ignores_quote_style_datelines_and_date_lines():
     assert text_for_revision_diff("\u201cHello\u201d \u2014 World") == '"hello" - world'
     body = "LONDON (AP) \u2014 The vote passed.\nUpdated 7 December 2021, 20:31 GMT\nMore text."
     assert body_for_revision_diff(body) == "the vote passed.\nmore text."
+
+
+def test_paragraph_lines_collapses_spaces_inside_lines_only():
+    assert paragraph_lines(["  One \t two\u00a0 ", "", "   ", "Three"]) == "One two\nThree"
+    assert paragraph_lines(["a\u2003 b"]) == "a\u2003 b"  # other Unicode spaces: clean_field_body's job

@@ -40,7 +40,6 @@ ANCESTOR_TAGS = ("article", "main", "aside", "nav", "footer", "header", "form", 
                  "li", "blockquote", "section", "a")
 _ANCESTOR_INDEX = {tag: index for index, tag in enumerate(ANCESTOR_TAGS)}
 OWN_TAGS = ("p", "div", "li", "td", "blockquote", "pre", "span", "section", "article", "dd", "figcaption")
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:\"”»)]$")
 

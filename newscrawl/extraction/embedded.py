@@ -25,7 +25,7 @@ import lxml.html
 from lxml import etree
 
 from newscrawl.extraction.text import blocks
-from newscrawl.textnorm import word_key
+from newscrawl.textnorm import paragraph_lines, word_key
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ _JS_STRING_FIELD_RE = re.compile(
     r"""["']?(articleBody|body|bodyText|bodyHtml|content|text|html|fullText)["']?\s*:\s*"((?:[^"\\]|\\.){200,})\"""",
 )
 _TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -260,8 +259,7 @@ def _to_paragraphs(value: str, check=None) -> str | None:
             lines = _TAG_RE.sub(" ", value).splitlines()
     else:
         lines = value.splitlines()
-    lines = [_SPACE_RE.sub(" ", line).strip() for line in lines]
-    text = "\n".join(line for line in lines if line)
+    text = paragraph_lines(lines)
     if not text or not check(text):
         return None
     return text
