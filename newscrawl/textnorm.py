@@ -15,8 +15,8 @@ import unicodedata
 from w3lib.html import remove_tags, replace_entities
 
 _ANY_SPACE = re.compile(r"\s+")
-# The whitespace an Article field loses (the loader's set: no \x1c-\x1f, \x85 or \u2028).
 _LINE_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")  # spaces and tabs, no line breaks
+# The whitespace an Article field loses (the loader's set: no \x1c-\x1f, \x85 or \u2028).
 _FIELD_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _WORD = re.compile(r"\w+")
 _NOT_KEY = re.compile(r"[\W_]+")
@@ -112,8 +112,8 @@ def comparison_key(text: str | None) -> str:
 
 
 def name_key(name: str) -> str:
-    """``comparison_key`` for author and site names, but keeping '_' (author matching was
-    tuned with it: '@the_guardian' stays apart from 'theguardian')."""
+    """Author and site names as compared by the byline rules: like ``comparison_key`` but '_'
+    is kept, so '@the_guardian' stays apart from 'theguardian' (merging would change matching)."""
     return _NOT_NAME_KEY.sub("", name.casefold())
 
 
