@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import unicodedata
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -27,6 +26,7 @@ from scrapy.exceptions import CloseSpider, DropItem
 
 from newscrawl.setting_values import NEAR_DUPLICATE_MODES, choice, refused_when_invalid
 from newscrawl.urls import article_url_key
+from newscrawl.textnorm import body_for_hashing
 from pipelines.nearduplicates import (
     MIN_SHINGLES,
     THRESHOLD,
@@ -43,14 +43,9 @@ from pipelines.store import ArticleStore
 logger = logging.getLogger(__name__)
 
 
-def normalise_body(text: str) -> str:
-    """Body text as compared for duplicates: NFKC, casefolded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 def content_hash(text: str | None) -> str:
     """sha256 hex of the normalised body: whitespace/case-only differences hash the same."""
-    return hashlib.sha256(normalise_body(text or "").encode("utf-8")).hexdigest()
+    return hashlib.sha256(body_for_hashing(text or "").encode("utf-8")).hexdigest()
 
 
 def classify(store: ArticleStore, adapter: ItemAdapter, near: NearDuplicateCheck | None = None) -> Decision:

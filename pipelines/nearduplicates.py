@@ -50,8 +50,6 @@ cannot see each other until one is added; both then become originals.
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -59,6 +57,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import Engine, bindparam, delete, insert, select
 
+from newscrawl.textnorm import words_for_shingling
 from pipelines.schema import articles, metadata, minhash_bands, minhash_signatures
 
 if TYPE_CHECKING:
@@ -80,17 +79,11 @@ MIN_SHINGLES = 25
 SAMPLE_MODULUS = 4
 FULL_SAMPLE_MAX = 200
 
-_TOKEN = re.compile(r"\w+")
 _MASK64 = (1 << 64) - 1
 _U64 = np.uint64
 
 
 # --- pure functions -----------------------------------------------------------------
-
-def tokens(text: str) -> list[str]:
-    """Normalised words: NFKC, casefolded, ``\\w+`` runs (punctuation and spacing ignored)."""
-    return _TOKEN.findall(unicodedata.normalize("NFKC", text or "").casefold())
-
 
 def _token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
@@ -125,7 +118,7 @@ _GRAM_MULTIPLIERS = _mix(np.arange(1, 33, dtype=_U64) * _U64(0x9E3779B97F4A7C15)
 def shingle_array(text: str, size: int = SHINGLE_SIZE) -> np.ndarray:
     """Sorted unique uint64 hashes of the word *size*-grams of *text* (texts shorter
     than *size* words give one shingle of all their words; an empty text none)."""
-    words = tokens(text)
+    words = words_for_shingling(text)
     if not words:
         return np.empty(0, dtype=_U64)
     hashed = _token_hashes(words)

@@ -13,8 +13,9 @@ import newscrawl
 import newscrawl.extraction.metadata as metadata_module
 from newscrawl.extraction.dates import parse_date, to_utc_iso
 from newscrawl.extraction.document import Document, parse_document
-from newscrawl.extraction.metadata import FIELDS, extract_metadata, guess_language, normalise_language
+from newscrawl.extraction.metadata import FIELDS, extract_metadata, guess_language
 from newscrawl.extraction.rules import ExtractionRules
+from newscrawl.textnorm import declared_language_code
 
 URL = "https://news.example.com/world/2021/12/07/biden-putin-call/"
 
@@ -220,8 +221,8 @@ def test_site_rule_author_selector():
 # ---- language, section, tags, image, canonical ----------------------------------------------
 
 def test_language_normalised_and_checked_against_the_text():
-    assert normalise_language("en-GB") == "en" and normalise_language("pt_BR") == "pt"
-    assert normalise_language("eng") == "en" and normalise_language("x") is None
+    assert declared_language_code("en-GB") == "en" and declared_language_code("pt_BR") == "pt"
+    assert declared_language_code("eng") == "en" and declared_language_code("x") is None
     head = '<meta http-equiv="content-language" content="de">'
     body = "<h1>Die elektronische Patientenakte ist seit Jahren ein viel diskutiertes Thema für die Kliniken und die Ärzte</h1>"
     assert extract_metadata(page(head=head, body=body, lang="en"))["in_language"] == "de"

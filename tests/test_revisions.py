@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.revisions import is_date_line, normalise_body, significant_change, strip_dateline, version_hash
+from newscrawl.textnorm import body_for_revision_diff, is_date_line, strip_dateline
+from pipelines.revisions import significant_change, version_hash
 from pipelines.schema import article_revisions
 from tests.test_pipelines import Run, article, db, outcomes, read  # noqa: F401  (db: fixture)
 
@@ -94,7 +95,7 @@ def test_missing_old_date_found_later_is_a_change():
 def test_version_hash_agrees_with_normalisation():
     assert version_hash(OLD) == version_hash(changed(article_body=BODY.replace("LONDON (AP) — ", "PARIS — ")))
     assert version_hash(OLD) != version_hash(changed(headline="Council rejects budget"))
-    assert normalise_body(BODY).startswith("the council approved")
+    assert body_for_revision_diff(BODY).startswith("the council approved")
 
 
 def test_works_on_rows_with_datetimes():

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from newscrawl.textnorm import collapse_whitespace, name_key
+
 # "By", "Written by", "Words by", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Автор".
 _BY_PREFIX = re.compile(
     r"^(?:(?:written|words|reported|posted|story|text|photos?|reporting|compiled|edited|analysis|opinion|"
@@ -106,19 +108,11 @@ _CREDENTIALS = frozenset(
 _WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 
 
-def _clean_spaces(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _normalise_key(name: str) -> str:
-    return re.sub(r"[^\w]+", "", name.casefold())
-
-
 def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     """Names in one byline string; [] when it holds no name."""
     if not text:
         return []
-    text = _clean_spaces(text.replace("\u00a0", " "))
+    text = collapse_whitespace(text.replace("\u00a0", " "))
     if not text:
         return []
     text = _EMAIL.sub(" ", text)
@@ -131,8 +125,8 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     site_keys = set()
     for name in site_names:
         if name:
-            site_keys.add(_normalise_key(name))
-            site_keys.add(_normalise_key(re.sub(r"^the\s+", "", name.strip(), flags=re.I)))
+            site_keys.add(name_key(name))
+            site_keys.add(name_key(re.sub(r"^the\s+", "", name.strip(), flags=re.I)))
     site_keys.discard("")
     names: list[str] = []
     after_outlet = False  # "By Nada Tawfik, BBC News, New York": what follows the outlet is a place
@@ -167,7 +161,7 @@ def _looks_like_outlet(name: str) -> bool:
 
 
 def _is_agency(name: str) -> bool:
-    return _normalise_key(name) in _AGENCY_KEYS
+    return name_key(name) in _AGENCY_KEYS
 
 
 def _split_with_separators(text: str) -> list[tuple[str, str]]:
@@ -204,7 +198,7 @@ def dedupe_names(names: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     unique: list[str] = []
     for name in names:
-        key = _normalise_key(name)
+        key = name_key(name)
         if key and key not in seen:
             seen.add(key)
             unique.append(name)
@@ -213,7 +207,7 @@ def dedupe_names(names: Iterable[str]) -> list[str]:
 
 def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
     """(the name in one chunk or None, whether the chunk was the outlet's own name)."""
-    chunk = _clean_spaces(chunk)
+    chunk = collapse_whitespace(chunk)
     if not chunk or len(chunk) < 2 or any(ch.isdigit() for ch in chunk):
         return None, False
     if "©" in chunk:  # a picture credit
@@ -225,12 +219,12 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
         return None, False
     # A trailing outlet name glued to the name: "Kevin McCoy USA TODAY".
     for cut in range(1, min(4, len(words))):
-        if _normalise_key(" ".join(words[-cut:])) in site_keys and len(words) - cut >= 2:
+        if name_key(" ".join(words[-cut:])) in site_keys and len(words) - cut >= 2:
             words = words[:-cut]
             break
     if _is_outlet(words, site_keys):
         return None, True
-    if _normalise_key(" ".join(words)) in _AGENCY_KEYS:
+    if name_key(" ".join(words)) in _AGENCY_KEYS:
         return " ".join(words), False
     if len(words) == 1 and words[0].strip(".").casefold() in _CREDENTIALS | _WEEKDAYS:
         return None, False
@@ -258,12 +252,12 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
 
 def _is_outlet(words: list[str], site_keys: set[str]) -> bool:
     """The site itself, or the site plus desk words: 'BBC News', 'Telegraph Sport', 'Jerusalem Post Staff'."""
-    key = _normalise_key(" ".join(words))
+    key = name_key(" ".join(words))
     if key in site_keys or any(key == site + "com" or key == site + "couk" for site in site_keys):
         return True
     for cut in range(1, len(words)):
         head, tail = words[:cut], words[cut:]
-        head_key = _normalise_key(" ".join(head))
+        head_key = name_key(" ".join(head))
         if head_key in site_keys and all(w.casefold() in _ROLE_WORDS or w.casefold() in _DESK_WORDS for w in tail):
             return True
     return False

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from newscrawl.extraction.text import HEADING_TAGS, Block, owned_blocks
+from newscrawl.textnorm import collapse_whitespace
 
 MODEL_PATH = Path(__file__).with_name("block_model.txt.gz")
 THRESHOLD = 0.5  # default; the model file carries the threshold chosen at training
@@ -39,7 +40,6 @@ ANCESTOR_TAGS = ("article", "main", "aside", "nav", "footer", "header", "form", 
                  "li", "blockquote", "section", "a")
 _ANCESTOR_INDEX = {tag: index for index, tag in enumerate(ANCESTOR_TAGS)}
 OWN_TAGS = ("p", "div", "li", "td", "blockquote", "pre", "span", "section", "article", "dd", "figcaption")
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:\"”»)]$")
 
@@ -197,10 +197,6 @@ def _add_dom_features(blocks: list[PageBlock]) -> None:
         before += chars
 
 
-def _normalise(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
-
-
 CANDIDATES = ("trafilatura", "readability", "rules")
 
 
@@ -213,8 +209,8 @@ def add_candidate_features(blocks: list[PageBlock], candidates: dict[str, list[B
             for block in blocks:
                 block.features[f"{name}_kept"] = math.nan
             continue
-        joined = "\n".join(_normalise(b.text) for b in found)
-        exact = {_normalise(b.text) for b in found}
+        joined = "\n".join(collapse_whitespace(b.text) for b in found)
+        exact = {collapse_whitespace(b.text) for b in found}
         for block in blocks:
             if block.text in exact:
                 kept = 1.0

@@ -23,6 +23,7 @@ from newscrawl.extraction.document import Document
 from newscrawl.extraction.headlines import headline_candidates
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.extraction.text import Block, blocks, shingle_overlap
+from newscrawl.textnorm import collapse_whitespace
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _choose(main: list[Block], fallback: list[Block], page) -> list[Block]:
 
 
 def _in_page_order(first: list[Block], second: list[Block], page) -> list[Block]:
-    page_text = " ".join(" ".join(page.itertext()).split())  # whitespace collapsed, like block text
+    page_text = collapse_whitespace(" ".join(page.itertext()))  # like block text
 
     def position(part: list[Block]) -> int:
         found = page_text.find(part[0].text[:40])

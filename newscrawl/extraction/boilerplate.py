@@ -20,6 +20,7 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from newscrawl.extraction.text import Block
+from newscrawl.textnorm import collapse_whitespace
 
 _WORD = re.compile(r"\w+")
 
@@ -126,14 +127,14 @@ def drop_plain_captions(tree: HtmlElement) -> None:
             continue
         if (anchor.tail or "").strip() or len(caption) > 3:
             continue
-        text = " ".join(caption.text_content().split())
+        text = collapse_whitespace(caption.text_content())
         if not text or len(text) > _MAX_CAPTION_CHARS:
             continue
-        alt = " ".join((image.get("alt") or "").split())
+        alt = collapse_whitespace(image.get("alt") or "")
         if _CREDIT.search(text) or (len(alt) >= 8 and text.casefold().startswith(alt.casefold())):
             remove_element(caption)
     for element in _SHORT_PARAGRAPHS(tree):
-        text = " ".join(element.text_content().split())
+        text = collapse_whitespace(element.text_content())
         if text and len(words(text)) <= _MAX_CREDIT_ONLY_WORDS and _CREDIT.match(text):
             remove_element(element)
 

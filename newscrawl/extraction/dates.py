@@ -23,6 +23,8 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from newscrawl.textnorm import collapse_whitespace
+
 UTC = timezone.utc
 MIN_YEAR = 1990
 MAX_YEAR = datetime.now(UTC).year + 1
@@ -88,7 +90,7 @@ def parse_date(
     """
     if not raw or not isinstance(raw, str):
         return None
-    text = " ".join(raw.split())
+    text = collapse_whitespace(raw)
     if not text or len(text) > 200:
         return None
     try:

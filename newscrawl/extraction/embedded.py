@@ -25,6 +25,7 @@ import lxml.html
 from lxml import etree
 
 from newscrawl.extraction.text import blocks
+from newscrawl.textnorm import paragraph_lines, word_key
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ _JS_STRING_FIELD_RE = re.compile(
     r"""["']?(articleBody|body|bodyText|bodyHtml|content|text|html|fullText)["']?\s*:\s*"((?:[^"\\]|\\.){200,})\"""",
 )
 _TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-_SPACE_RE = re.compile(r"[ \t\r\f\v\u00a0]+")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -71,7 +71,7 @@ def embedded_article_text(tree) -> str | None:
         return None
     titles = _page_titles(tree)
     if titles:
-        matching = [c for c in good if c[1] and _norm(c[1]) in titles]
+        matching = [c for c in good if c[1] and word_key(c[1]) in titles]
         if matching:
             good = matching
     # JSON-LD articleBody is declared to be the article; app state is guessed: prefer the
@@ -259,8 +259,7 @@ def _to_paragraphs(value: str, check=None) -> str | None:
             lines = _TAG_RE.sub(" ", value).splitlines()
     else:
         lines = value.splitlines()
-    lines = [_SPACE_RE.sub(" ", line).strip() for line in lines]
-    text = "\n".join(line for line in lines if line)
+    text = paragraph_lines(lines)
     if not text or not check(text):
         return None
     return text
@@ -315,10 +314,6 @@ def _title_of(node: dict) -> str | None:
     return None
 
 
-def _norm(text: str) -> str:
-    return " ".join(_WORD_RE.findall(text.casefold()))
-
-
 def _page_titles(tree) -> set[str]:
     """The page's headline in its usual places, normalised: h1, og:title, <title> (and its parts)."""
     found: set[str] = set()
@@ -328,10 +323,10 @@ def _page_titles(tree) -> set[str]:
         value = str(value).strip()
         if not value:
             continue
-        found.add(_norm(value))
+        found.add(word_key(value))
         for part in re.split(r"\s+[|\-–—:·]\s+", value):  # "Headline | Site"
             if len(part) >= 10:
-                found.add(_norm(part))
+                found.add(word_key(part))
     found.discard("")
     return found
 

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from newscrawl.textnorm import collapse_whitespace
+
 HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 head".split())  # "head" is trafilatura's heading
 ITEM_TAGS = frozenset("li item dt dd".split())
 BLOCK_TAGS = HEADING_TAGS | ITEM_TAGS | frozenset(
@@ -20,7 +22,6 @@ BLOCK_TAGS = HEADING_TAGS | ITEM_TAGS | frozenset(
 BREAK_TAGS = frozenset("br lb".split())
 CELL_TAGS = frozenset("td th cell".split())  # inline, but separated by a space
 SKIP_TAGS = frozenset("script style noscript template svg button select option textarea iframe object title".split())
-_SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\w+")
 
 
@@ -49,7 +50,7 @@ def owned_blocks(element) -> list[tuple[Block, object, int]]:
     links = [0, 0]  # open <a> depth, link characters in the current block
 
     def flush() -> None:
-        text = _SPACE_RE.sub(" ", "".join(parts)).strip()
+        text = collapse_whitespace("".join(parts))
         if text:
             result.append((Block(kinds[-1], text), owners[-1], min(links[1], len(text))))
         parts.clear()

@@ -1,0 +1,134 @@
+"""Field functions of newscrawl.extraction.metadata.fields, one field at a time: each
+source in a field's trust order wins over every source after it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newscrawl.extraction.document import parse_document
+from newscrawl.extraction.metadata import fields
+from newscrawl.extraction.metadata.sources import PageSources
+from newscrawl.extraction.rules import ExtractionRules
+
+URL = "https://news.example.com/world/2021/12/07/council-budget/"
+NO_RULES = ExtractionRules()
+
+
+def sources_of(head: str = "", body: str = "") -> PageSources:
+    return PageSources(parse_document(f"<html lang='en'><head>{head}</head><body>{body}</body></html>", URL))
+
+
+def ladder_results(sources: list[tuple[str, str]], read) -> list:
+    """``read`` on the page with every source, then with the first, the first two... removed."""
+    results = []
+    for start in range(len(sources)):
+        kept = sources[start:]
+        head = "".join(markup for place, markup in kept if place == "head")
+        body = "".join(markup for place, markup in kept if place == "body")
+        results.append(read(sources_of(head, body)))
+    return results
+
+
+def jsonld(data: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+HEADLINE_SOURCES = [
+    ("head", jsonld({"@type": "NewsArticle", "headline": "Council approves the schools budget"})),
+    ("head", '<meta property="og:title" content="Schools get more money, council says">'),
+    ("head", '<meta name="twitter:title" content="Budget vote: what it means">'),
+    ("body", '<span itemprop="headline">Microdata headline of the budget story</span>'),
+    ("head", '<meta name="parsely-title" content="Parsely headline of the budget story">'),
+    ("head", "<title>Budget passes after long debate - Example News</title>"
+             '<meta property="og:site_name" content="Example News">'),
+]
+
+
+def test_headline_trust_order_jsonld_og_twitter_microdata_named_meta_title():
+    assert ladder_results(HEADLINE_SOURCES, fields.headline) == [
+        "Council approves the schools budget",
+        "Schools get more money, council says",
+        "Budget vote: what it means",
+        "Microdata headline of the budget story",
+        "Parsely headline of the budget story",
+        "Budget passes after long debate",  # the <title> without the site name
+    ]
+
+
+def test_visible_h1_wins_only_when_the_metadata_confirms_it():
+    confirmed = "<h1>Council approves the schools budget after a long night</h1>"
+    assert fields.headline(sources_of("".join(m for _, m in HEADLINE_SOURCES[:2]), confirmed)) == (
+        "Council approves the schools budget after a long night")
+    unconfirmed = "<h1>Weather</h1>"
+    assert fields.headline(sources_of("".join(m for _, m in HEADLINE_SOURCES[:2]), unconfirmed)) == (
+        "Council approves the schools budget")
+    assert fields.headline(sources_of("", unconfirmed)) == "Weather"  # nothing to confirm or beat it
+
+
+DATE_SOURCES = [
+    ("head", jsonld({"@type": "NewsArticle", "headline": "H", "datePublished": "2021-12-01T10:00:00Z"})),
+    ("body", '<span itemprop="datePublished" content="2021-12-02T10:00:00Z"></span>'),
+    ("head", '<meta property="article:published_time" content="2021-12-03T10:00:00Z">'),
+    ("body", '<p><time datetime="2021-12-04T10:00:00Z">4 Dec</time></p>'),
+    ("body", '<div class="story-date">5 December 2021</div>'),
+]
+
+
+def published(sources: PageSources) -> str | None:
+    return fields.date_published(sources, NO_RULES, fields.date_modified(sources))
+
+
+def test_date_published_trust_order_jsonld_microdata_meta_time_date_element():
+    assert ladder_results(DATE_SOURCES, published) == [
+        "2021-12-01T10:00:00Z", "2021-12-02T10:00:00Z", "2021-12-03T10:00:00Z",
+        "2021-12-04T10:00:00Z", "5 December 2021",
+    ]
+
+
+def test_date_published_falls_back_to_htmldate_then_the_url():
+    free_text = f"<div class='meta'>Stand: 03.03.2021</div><p>{'Words. ' * 60}</p>"
+    undated_url = PageSources(parse_document(f"<html><body>{free_text}</body></html>", "https://news.example.com/a"))
+    assert published(undated_url) == "2021-03-03"  # htmldate's day
+    # htmldate's day is refused when it is the modified day: the URL's date text is the last resort.
+    updated_today = sources_of('<meta property="og:updated_time" content="2021-12-07T08:00:00Z">', "<p>Text.</p>")
+    assert published(updated_today) == "2021/12/07"
+
+
+def test_modified_sources_never_feed_published_and_the_latest_modified_wins():
+    head = ('<meta property="og:updated_time" content="2021-12-09T08:00:00Z">'
+            + jsonld({"@type": "NewsArticle", "headline": "H", "dateModified": "2021-12-08T08:00:00Z"}))
+    sources = sources_of(head, "<p>Nothing else.</p>")
+    assert fields.date_modified(sources) == "2021-12-09T08:00:00Z"
+    assert published(sources) not in ("2021-12-09T08:00:00Z", "2021-12-08T08:00:00Z", "2021-12-09", "2021-12-08")
+
+
+def test_site_rule_date_beats_jsonld():
+    rules = ExtractionRules(date_selector=".when")
+    sources = sources_of(DATE_SOURCES[0][1], '<span class="when">7 December 2021 09:00</span>')
+    assert fields.date_published(sources, rules, None) == "7 December 2021 09:00"
+
+
+def test_page_sources_are_collected_in_document_order():
+    sources = sources_of(
+        '<meta name="Description" content="first"><meta property="og:description" content="second">'
+        '<meta name="description" content="third"><link rel="canonical" href="/a">' + DATE_SOURCES[0][1],
+        "<h1>One</h1><h1>Two</h1><span itemprop='author'>Jane Doe</span>",
+    )
+    assert sources.meta["description"] == ["first", "third"]
+    assert sources.links["canonical"] == ["/a"] and sources.h1s == ["One", "Two"]
+    assert sources.article["datePublished"] == "2021-12-01T10:00:00Z"
+    assert sources.itemprop_values("author") == ["Jane Doe"]
+    assert sources.absolute("/a") == "https://news.example.com/a"
+    assert {"news.example.com", "example"} <= sources.site_names
+
+
+@pytest.mark.parametrize(("head", "expected"), [
+    ('<meta property="og:image" content="/og.jpg">' + jsonld({"@type": "NewsArticle", "image": "/ld.jpg"}),
+     "https://news.example.com/og.jpg"),
+    ('<meta property="og:image" content="/opengraph_default.png">' + jsonld({"@type": "NewsArticle", "image": "/ld.jpg"}),
+     "https://news.example.com/ld.jpg"),  # a placeholder share image is skipped
+])
+def test_main_image_og_then_jsonld(head, expected):
+    assert fields.main_image(sources_of(head)) == expected
