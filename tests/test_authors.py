@@ -116,3 +116,23 @@ def test_labelled_byline_line_with_the_name_in_a_link():
             "<p><em>Written by: <a href='https://example.org/a'>Julie Mollins</a></em></p>"
             f"<p>{'Indigenous peoples manage the forest. ' * 20}</p></article></body></html>")
     assert extract_metadata(parse_document(html, "https://example.org/x"))["authors"] == ["Julie Mollins"]
+
+
+@pytest.mark.parametrize(
+    "byline, sites, expected",
+    [
+        # A spaced dash parts the outlet from the name; hyphenated names stay whole.
+        ("unocero - Alberto Ávila", {"unocero"}, ["Alberto Ávila"]),
+        ("Jane Doe - Reuters", set(), ["Jane Doe"]),
+        ("Anne-Marie Duval", set(), ["Anne-Marie Duval"]),
+        # The publisher named with its own domain.
+        ("Deutsche Welle (www.dw.com)", {"dw.com"}, []),
+        # A team is not a person; the site plus "blog" is the outlet.
+        ("Posted by Ann Lee and Bo Park - Safe Browsing team", {"examplecorpblog"}, ["Ann Lee", "Bo Park"]),
+        ("ExampleCorp", {"examplecorpblog"}, []),
+        # A connective and a weekday left over from a German dateline (parts as a byline element gives them).
+        ("Von | Lisa Meier | am | Samstag, 19. Oktober 2019 um 11:14 Uhr", set(), ["Lisa Meier"]),
+    ],
+)
+def test_outlets_groups_and_datelines_around_names(byline, sites, expected):
+    assert parse_byline(byline, sites) == expected

@@ -113,6 +113,15 @@ def test_wrong_declared_charset():
     assert "Résidents" in result.text
 
 
+def test_xhtml_page_with_an_xml_declaration():
+    # XHTML mobile pages open with an encoding declaration, which lxml refuses on decoded text.
+    xhtml = '<?xml version="1.0" encoding="UTF-8" ?>\r\n' + article_page()
+    for html in (xhtml, xhtml.encode("utf-8")):
+        result = body_of(html)
+        assert result.problem != "unparseable"
+        assert "Fishermen, whose boats were damaged" in result.text
+
+
 def test_deeply_nested_markup():
     depth = 5000
     html = "<html><body>" + "<div>" * depth + " ".join(PARAGRAPHS) + "</div>" * depth + "</body></html>"

@@ -101,6 +101,13 @@ def test_date_from_url():
     assert date_from_url("https://x.com/news/201911181077343476-id") is None  # an id, not a date
     assert date_from_url("https://x.com/news/12345") is None
     assert date_from_url(None) is None
+    assert date_from_url("https://x.com/home/2017/7/12/story") == datetime(2017, 7, 12, tzinfo=UTC)
+    assert date_from_url("https://x.com/id/2017/7/story") is None
+
+
+def test_dotted_dates_with_spaces_are_day_first():
+    assert iso("Von Jana Roth 4. 2. 2022.") == "2022-02-04T00:00:00+00:00"
+    assert iso("4.2.2022") == "2022-02-04T00:00:00+00:00"
 
 
 def test_to_utc_iso():

@@ -132,3 +132,52 @@ def test_page_sources_are_collected_in_document_order():
 ])
 def test_main_image_og_then_jsonld(head, expected):
     assert fields.main_image(sources_of(head)) == expected
+
+
+# ---- authors and dates: general rules read off misses of the trafilatura-eval "tune" half ----------
+
+def authors_of(head: str = "", body: str = "") -> list[str]:
+    return fields.authors(sources_of(head, body), NO_RULES)
+
+
+def test_byline_inside_a_story_container_with_a_sidebar_layout_class():
+    body = ("<article class='story sticky-sidebar-parent'><h1>Council budget</h1>"
+            "<span class='byline'>By <a href='/writers/jane'>Jane Doe</a></span><p>Text.</p></article>"
+            "<div class='sidebar'><div class='byline'>By Someone Else</div></div>")
+    assert authors_of(body=body) == ["Jane Doe"]
+
+
+def test_a_person_publishing_their_own_blog_stays_the_author():
+    person = {"@type": ["Person", "Organization"], "@id": "https://news.example.com/#me", "name": "Jane Doe"}
+    head = jsonld({"@graph": [person, {"@type": "BlogPosting", "headline": "H",
+                                       "author": {"@id": "https://news.example.com/#me"},
+                                       "publisher": {"@id": "https://news.example.com/#me"}}]})
+    assert "Jane Doe" not in sources_of(head).site_names
+    assert authors_of(head) == ["Jane Doe"]
+
+
+def test_microdata_author_in_the_footer_of_the_article_item():
+    body = ("<article itemscope itemtype='http://schema.org/BlogPosting'><h1>H</h1><p>Text.</p>"
+            "<footer><address itemprop='author' itemscope itemtype='http://schema.org/Person'>"
+            "<span itemprop='name'>Jane Doe</span></address></footer></article>"
+            "<footer><span itemprop='author'>Site Footer Person</span></footer>")
+    assert authors_of(body=body) == ["Jane Doe"]
+
+
+def test_a_topic_list_in_the_byline_box_is_not_authors():
+    body = "<div class='author'>Solar / Wind / Storage / Markets</div><p>Text.</p>"
+    assert authors_of(body=body) == []
+
+
+def test_french_author_label_in_the_text():
+    body = "<h1>H</h1><div class='text'><p>Auteur : Marie Curie </p><p>Edition : M. Roux</p></div>"
+    assert authors_of(body=body) == ["Marie Curie"]
+
+
+def test_url_day_shown_on_the_page_beats_an_older_time_of_something_else():
+    body = ("<time class='published' datetime='2009-04-11 18:06:36'>old</time>"
+            "<span class='post-date'>7 December 2021</span>")
+    assert published(sources_of(body=body)) == "7 December 2021"
+    # Without the URL's day on the page, the date found stands.
+    assert published(sources_of(body="<time class='published' datetime='2009-04-11 18:06:36'>old</time>")) == (
+        "2009-04-11 18:06:36")

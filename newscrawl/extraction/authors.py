@@ -55,7 +55,8 @@ _DATE_TEXT = re.compile(
 )
 # Split between several names. " and " / " & " / " with " inside one clause, and separators.
 # Spanish "y" and French "et" join names too, but not as an initial ("Bruce Y. Lee").
-_SEPARATORS_KEEP = re.compile(r"(\s*(?:[,;|/•·]|\band\b|\bund\b|\by\b(?!\.)|\bet\b(?!\.)|&|\bwith\b|\n)\s*)", re.I)
+# A spaced dash parts a name from an outlet or a role: "unocero - Alberto Ávila".
+_SEPARATORS_KEEP = re.compile(r"(\s*(?:[,;|/•·]|(?<=\s)[-–—](?=\s)|\band\b|\bund\b|\by\b(?!\.)|\bet\b(?!\.)|&|\bwith\b|\n)\s*)", re.I)
 
 # Job titles: a chunk made only of these words is a role, not a name.
 _ROLE_WORDS = frozenset(
@@ -105,7 +106,15 @@ _DESK_WORDS = frozenset("sport sports news staff reporters reporter team desk on
 _CREDENTIALS = frozenset(
     "ms ma mba md phd rd rdn rn mph msc bsc cpt cscs np pa-c do dds jd llm esq cfa cpa lcsw".split()
 )
-_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+_WEEKDAYS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag "
+    "samstag sonnabend sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles "
+    "jueves viernes sábado domingo".split()
+)
+# A role ending in one of these names a group, not a person: "Chrome Safe Browsing team".
+_GROUP_NOUNS = frozenset("team desk staff".split())
+# "Deutsche Welle (www.dw.com)": a name followed by the site's own domain is the publisher.
+_SITE_DOMAIN_IN_BRACKETS = re.compile(r"\((?:https?://)?(?:www\.)?([\w.-]+\.[a-z]{2,})/?\)", re.I)
 
 
 def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
@@ -115,6 +124,10 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     text = collapse_whitespace(text.replace("\u00a0", " "))
     if not text:
         return []
+    site_keys = _site_keys(site_names)
+    for domain in _SITE_DOMAIN_IN_BRACKETS.findall(text):
+        if name_key(domain) in site_keys:
+            return []
     text = _EMAIL.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _HANDLE.sub(" ", text)
@@ -122,12 +135,6 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     text = _DANGLING_ON.sub("", _DATE_TEXT.sub(" ", text))
     text = _BRACKETED.sub("", text)
     text = _BY_PREFIX.sub("", text.strip(" :-–—|,"))
-    site_keys = set()
-    for name in site_names:
-        if name:
-            site_keys.add(name_key(name))
-            site_keys.add(name_key(re.sub(r"^the\s+", "", name.strip(), flags=re.I)))
-    site_keys.discard("")
     names: list[str] = []
     after_outlet = False  # "By Nada Tawfik, BBC News, New York": what follows the outlet is a place
     for separator, chunk in _split_with_separators(text):
@@ -147,9 +154,19 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     has_person = any(not _is_agency(name) for _, name in names)
     kept = [
         name for separator, name in names
-        if not (has_person and separator in (",", "|") and (_is_agency(name) or _looks_like_outlet(name)))
+        if not (has_person and separator in (",", "|", "-") and (_is_agency(name) or _looks_like_outlet(name)))
     ]
     return dedupe_names(kept)
+
+
+def _site_keys(site_names: Iterable[str]) -> set[str]:
+    site_keys = set()
+    for name in site_names:
+        if name:
+            site_keys.add(name_key(name))
+            site_keys.add(name_key(re.sub(r"^the\s+", "", name.strip(), flags=re.I)))
+    site_keys.discard("")
+    return site_keys
 
 
 def _looks_like_outlet(name: str) -> bool:
@@ -169,10 +186,14 @@ def _split_with_separators(text: str) -> list[tuple[str, str]]:
     pieces = _SEPARATORS_KEEP.split(text)
     result = [("", pieces[0])]
     for index in range(1, len(pieces) - 1, 2):
-        result.append((pieces[index].strip().lower(), pieces[index + 1]))
+        separator = pieces[index].strip().lower()
+        result.append(("-" if separator in _DASHES else separator, pieces[index + 1]))
     return result
 
 
+_DASHES = frozenset("-–—")
+# Left alone between a name and a date: "Von X am Samstag, 19. Oktober".
+_CONNECTIVES = frozenset("am um on at le el the".split())
 _NAME_PARTICLES = frozenset(
     "de da do dos das del della di du van von der den ten ter le la al el bin ibn y e of".split()
 )
@@ -226,11 +247,12 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
         return None, True
     if name_key(" ".join(words)) in _AGENCY_KEYS:
         return " ".join(words), False
-    if len(words) == 1 and words[0].strip(".").casefold() in _CREDENTIALS | _WEEKDAYS:
+    if len(words) == 1 and words[0].strip(".").casefold() in _CREDENTIALS | _WEEKDAYS | _CONNECTIVES:
         return None, False
     lowered = [w.casefold().strip(".,") for w in words]
     if lowered[-1] in _ROLE_NOUNS or (len(lowered) > 1 and lowered[-1] in _ROLE_WORDS and lowered[-2] in _ROLE_NOUNS):
         # Cut the job title off the end; what is left (if anything) is the name.
+        group = lowered[-1] in _GROUP_NOUNS
         while lowered and lowered[-1] in _ROLE_WORDS:
             lowered.pop()
             words = words[:-1]
@@ -238,6 +260,8 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
             return None, False
         if _is_outlet(words, site_keys):  # "Jerusalem Post Staff"
             return None, True
+        if group:
+            return None, False
     if all(w in _ROLE_WORDS for w in lowered):
         return None, False
     if len(words) > _MAX_NAME_WORDS:
@@ -253,7 +277,8 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
 def _is_outlet(words: list[str], site_keys: set[str]) -> bool:
     """The site itself, or the site plus desk words: 'BBC News', 'Telegraph Sport', 'Jerusalem Post Staff'."""
     key = name_key(" ".join(words))
-    if key in site_keys or any(key == site + "com" or key == site + "couk" for site in site_keys):
+    if key in site_keys or any(key == site + "com" or key == site + "couk" or site == key + "blog"
+                               for site in site_keys):
         return True
     for cut in range(1, len(words)):
         head, tail = words[:cut], words[cut:]

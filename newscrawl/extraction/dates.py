@@ -69,13 +69,15 @@ _DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_M
 _MONTH_DAY_YEAR = re.compile(rf"{_MONTH_WORD}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 # "2019/11/19", "2019.11.19"
 _YEAR_MONTH_DAY = re.compile(r"\b(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b")
-# "19/11/2019", "11-19-2019", "19.11.2019"
-_NUMERIC_DMY = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\b")
+# "19/11/2019", "11-19-2019", "19.11.2019", "4. 2. 2022"
+_NUMERIC_DMY = re.compile(r"\b(\d{1,2})(?:[/\-]|\.\s?)(\d{1,2})(?:[/\-]|\.\s?)(\d{4})\b")
 _TIME = re.compile(
     r"\b(\d{1,2})(?::|\.|h)(\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?![\w])|\b(\d{1,2})\s*([ap]\.?m\.?)(?![\w])", re.I
 )
 _ZONE = re.compile(r"(?<![\w])(?:([A-Z]{1,5})\b|(?:GMT|UTC)?\s*([+-])(\d{1,2}):?(\d{2})?\b)")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/\-]?(0[1-9]|1[0-2])[/\-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d]|$)")
+# "/2017/7/12/": one-digit month or day, between slashes only.
+_URL_SHORT_DATE = re.compile(r"/((?:19|20)\d{2})/([1-9]|1[0-2])/([1-9]|[12]\d|3[01])/")
 _URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/")
 
 
@@ -131,10 +133,10 @@ def from_utc_iso(value: datetime | str | None) -> datetime | None:
 
 
 def date_from_url(url: str | None) -> datetime | None:
-    """The date in paths like /2021/12/07/ or /20211207/, as midnight UTC."""
+    """The date in paths like /2021/12/07/, /20211207/ or /2021/7/12/, as midnight UTC."""
     if not url:
         return None
-    match = _URL_DATE.search(url)
+    match = _URL_DATE.search(url) or _URL_SHORT_DATE.search(url)
     if not match:
         return None
     try:

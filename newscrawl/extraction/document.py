@@ -6,6 +6,7 @@ and a ``problem`` naming why (empty, not-html, unparseable).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import lxml.etree
@@ -25,6 +26,9 @@ _BINARY_SIGNATURES = (
     b"ID3",
     b"\x00\x00\x00",  # mp4/mov ftyp boxes
 )
+# lxml refuses a str that declares its encoding ("<?xml version='1.0' encoding='UTF-8'?>", XHTML
+# mobile pages): the text is already decoded, so the declaration is dropped.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
 
 @dataclass
@@ -98,6 +102,7 @@ def parse_document(html: bytes | str | None, url: str = "", encoding: str | None
         return Document(url, None, "empty")
     if text.lstrip().startswith("%PDF-"):
         return Document(url, None, "not-html")
+    text = _XML_DECLARATION.sub("", text, count=1)
     try:
         parser = lxml.html.HTMLParser(remove_comments=True, huge_tree=True)
         tree = lxml.html.document_fromstring(text, parser=parser, base_url=url or None)

@@ -37,11 +37,12 @@ from newscrawl.textnorm import clean_page_value, comparison_key, comparison_word
 logger = logging.getLogger(__name__)
 
 # Short text nodes starting "By " (the seed's "By Press Association" closes the article).
-# Also labelled lines: "Autorin: Uta Staschewski, …", "Written by: <a>Julie Mollins</a>".
+# Also labelled lines: "Autorin: Uta Staschewski, …", "Written by: <a>Julie Mollins</a>", "Auteur : X".
 _BY_LINE_XPATH = lxml.etree.XPath(
     "//body//text()[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'BY ')"
     " or starts-with(normalize-space(.), 'Autor:') or starts-with(normalize-space(.), 'Autorin:')"
-    " or starts-with(normalize-space(.), 'Author:') or starts-with(normalize-space(.), 'Written by')]"
+    " or starts-with(normalize-space(.), 'Author:') or starts-with(normalize-space(.), 'Written by')"
+    " or starts-with(normalize-space(.), 'Auteur :') or starts-with(normalize-space(.), 'Auteur:')]"
 )
 _TAG_LIST_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
@@ -255,9 +256,24 @@ def date_published(sources: PageSources, rules: ExtractionRules, modified: str |
         published = _earlier_visible_date(published, dated_with_update, url) or published
     if published is None:
         published = _htmldate_published(sources.tree, url, modified)
-    if published is None and date_from_url(url):
+    url_day = date_from_url(url)
+    if url_day and published is None:
         published = _url_date_text(url)
+    elif url_day and _far_from_day(published, url_day, url):
+        # The page shows the URL's day too: the date found belongs to something else on it.
+        shown = structured + marked_published + unmarked + [text for text, _ in sources.date_elements]
+        published = _first_date((v for v in shown if _same_day(v, url_day, url)), url) or published
     return published
+
+
+def _same_day(value, day, url: str) -> bool:
+    parsed = parse_date(value, url) if isinstance(value, str) else None
+    return parsed is not None and parsed.date() == day.date()
+
+
+def _far_from_day(value: str, day, url: str) -> bool:
+    """More than two days before the date in the URL, which the CMS wrote when the story was made."""
+    return parse_date(value, url) - day < -timedelta(days=2)
 
 
 def _rule_date(sources: PageSources, rules: ExtractionRules) -> str | None:
@@ -350,7 +366,10 @@ def _htmldate_published(tree, url: str | None, modified: str | None) -> str | No
 
 def _url_date_text(url: str) -> str | None:
     match = re.search(r"(?:19|20)\d{2}[/\-]?(?:0[1-9]|1[0-2])[/\-]?(?:0[1-9]|[12]\d|3[01])", url)
-    return match.group(0) if match else None
+    if match and parse_date(match.group(0), url) == date_from_url(url):
+        return match.group(0)
+    found = date_from_url(url)
+    return found.date().isoformat() if found else None
 
 
 # ---- authors --------------------------------------------------------------------------------------
@@ -392,6 +411,11 @@ def authors(sources: PageSources, rules: ExtractionRules) -> list[str]:
         names += parse_byline(_byline_text(element), sites)
     if names:
         return dedupe_names(names)
+    return _byline_elements_names(sources) or _by_line_names(sources)
+
+
+def _byline_elements_names(sources: PageSources) -> list[str]:
+    """Names in the first byline-classed element that has any, outside related lists."""
     byline_elements = [
         e for e in sources.byline_elements[:12]
         if e.tag not in ("script", "style", "img", "meta", "link") and not in_foreign_container(e)
@@ -407,7 +431,7 @@ def authors(sources: PageSources, rules: ExtractionRules) -> list[str]:
                     if inner_names and set(inner_names) < set(names):
                         return inner_names
             return names
-    return _by_line_names(sources)
+    return []
 
 
 def _by_line_names(sources: PageSources) -> list[str]:
@@ -431,7 +455,10 @@ def _byline_element_names(sources: PageSources, element) -> list[str]:
     text = _byline_text(element)
     if not text or len(text) > 160:
         return []
-    return [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
+    names = [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
+    if len(names) >= 3 and all(len(n.split()) == 1 for n in names):
+        return []  # "CSP / International / Photovoltaik": a topic list in the byline box
+    return names
 
 
 def _byline_text(element) -> str:
@@ -444,10 +471,21 @@ def _byline_text(element) -> str:
 def _microdata_author_names(sources: PageSources) -> list[str]:
     names = []
     for element in sources.itemprops.get("author", [])[:5]:
-        if not in_foreign_container(element):
+        if _of_article_item(element) or not in_foreign_container(element):
             for text in _itemprop_person_names(element):
                 names += parse_byline(text, sources.site_names)
     return dedupe_names(names)
+
+
+_ARTICLE_ITEMTYPE = re.compile(r"schema\.org/\w*(?:Article|Posting)\b", re.I)
+
+
+def _of_article_item(element) -> bool:
+    """The itemprop belongs to an Article/BlogPosting item: trusted even in that item's <footer>."""
+    for ancestor in element.iterancestors():
+        if ancestor.get("itemscope") is not None:
+            return bool(_ARTICLE_ITEMTYPE.search(ancestor.get("itemtype") or ""))
+    return False
 
 
 def _itemprop_person_names(element) -> list[str]:

@@ -136,7 +136,8 @@ class PageSources:
         ]:
             publisher = node.get("publisher") if node.get("publisher") is not None else node
             for item in as_list(publisher):
-                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                # A blog published by its author names a person, who stays an author.
+                if isinstance(item, dict) and isinstance(item.get("name"), str) and not _is_person(item):
                     names.add(item["name"])
         host = urlsplit(self.url).hostname or ""
         labels = [label for label in host.split(".") if label not in ("www", "m", "amp", "edition")]
@@ -365,8 +366,13 @@ def element_label(element) -> str:
     return " ".join(parts)
 
 
+def _is_person(node: dict) -> bool:
+    return "Person" in jsonld_types(node)
+
+
 def in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
-    """True inside a related-links list, nav, footer, comment or caption."""
+    """True inside a related-links list, nav, footer, comment or caption. A container holding
+    an <h1> is the story itself: its layout classes ("sticky-sidebar-parent") are not noise."""
     noise_class = noise_class or _NOISE_CLASS
     depth = 0
     for ancestor in element.iterancestors():
@@ -376,5 +382,5 @@ def in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
         if ancestor.tag in _FOREIGN_CONTAINERS:
             return True
         if depth <= 8 and noise_class.search(ancestor.get("class") or ""):
-            return True
+            return ancestor.find(".//h1") is None
     return False
