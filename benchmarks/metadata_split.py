@@ -6,8 +6,9 @@ The hosts are shuffled with a fixed seed and cut in two, so no site has pages in
 Rules are written while reading misses of the tune half only (``--misses tune``); the held-out
 half is scored, never read. Each half is reported next to trafilatura (bare_extraction with
 metadata) on the same pages, with the comparisons of benchmarks/extraction.py (authors as a
-set of names, date the same day). trafilatura's answers do not change between runs: a cache
-file keeps them.
+set of names, date the same day), and our date once more on the publisher's own day
+("date_local": the stored date is UTC). trafilatura's answers do not change between runs: a
+cache file keeps them.
 """
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ from __future__ import annotations
 import argparse
 import json
 import random
+from datetime import datetime
 from pathlib import Path
 
 from benchmarks import datasets
 from benchmarks.extraction import _names, run_newscrawl, run_trafilatura_metadata
+from newscrawl.extraction.dates import parse_date
 from newscrawl.extraction.document import decode_html
 
 SEED = 20261202
+# "date_local": our date on the publisher's own day, scored against the date annotation (trafilatura's
+# date is a local day already).
+_ANNOTATION = {"date_local": "date"}
 HALVES = ("tune", "held-out")
-FIELDS = ("author", "date")
+FIELDS = ("author", "date", "date_local")
 
 
 def split_hosts(pages: list[datasets.Page], seed: int = SEED) -> dict[str, str]:
@@ -47,7 +53,21 @@ def is_hit(field: str, got, truth: str) -> bool:
 
 def ours(page: datasets.Page) -> dict:
     article = run_newscrawl(datasets_html(page), page.url)
-    return {"author": article.authors, "date": str(article.date_published or "")}
+    return {"author": article.authors, "date": str(article.date_published or ""),
+            "date_local": publisher_day(article.date_published_raw, page.url) or ""}
+
+
+def publisher_day(raw: str | None, url: str) -> str | None:
+    """The day of the raw date in the publisher's own offset, where it gives one: the stored date
+    is UTC ("2019-01-01T00:11+01:00" is stored as 2018-12-31), the annotation the local day."""
+    parsed = parse_date(raw, url)
+    if parsed is None:
+        return None
+    try:
+        local = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return parsed.date().isoformat()
+    return local.date().isoformat()
 
 
 def datasets_html(page: datasets.Page) -> str:
@@ -89,14 +109,15 @@ def score_half(half: str, pages: list[datasets.Page], other: dict, show_misses: 
     results = {page.id: ours(page) for page in pages}
     figures = {}
     for field in FIELDS:
-        annotated = [p for p in pages if p.annotations.get(field)]
-        rates = {name: sum(is_hit(field, found[p.id][field], p.annotations[field]) for p in annotated)
+        annotated = [p for p in pages if p.annotations.get(_ANNOTATION.get(field, field))]
+        rates = {name: sum(is_hit(field, found[p.id].get(field, found[p.id]["date"]),
+                                  p.annotations[_ANNOTATION.get(field, field)]) for p in annotated)
                  / len(annotated) for name, found in (("newscrawl", results), ("trafilatura", other))}
         figures[f"{half}/{field}"] = {"pages": len(annotated)} | rates
         print(f"{field:<8} ({len(annotated)} pages) newscrawl {rates['newscrawl']:.3f}"
               f"  trafilatura {rates['trafilatura']:.3f}")
-        for page in annotated if show_misses else ():
-            got, truth = results[page.id][field], page.annotations[field]
+        for page in annotated if show_misses and field not in _ANNOTATION else ():
+            got, truth = results[page.id][field], page.annotations[_ANNOTATION.get(field, field)]
             if not is_hit(field, got, truth):
                 print(f"  - {page.id} {page.url} got {got!r} expected {truth!r}"
                       f" (trafilatura {other[page.id][field]!r})")
