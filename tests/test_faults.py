@@ -14,10 +14,12 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from scrapy.settings import Settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from newscrawl import stats as keys
+from newscrawl.setting_values import check_settings
 from pipelines import dialects
 from pipelines.database import open_database
 from pipelines.batch import BatchWriter
@@ -305,3 +307,9 @@ def test_a_batch_whose_commit_answer_was_lost_is_written_once(postgres_url, comm
         assert lost and batch.pending_count == 0
     finally:
         engine.dispose()
+
+
+def test_the_retry_timeout_is_a_checked_setting():
+    assert check_settings(Settings({"DATABASE_RETRY_TIMEOUT": "0"})) == []
+    assert check_settings(Settings({"DATABASE_RETRY_TIMEOUT": "soon"})) == [
+        "DATABASE_RETRY_TIMEOUT must be a non-negative number of seconds, got 'soon'"]
