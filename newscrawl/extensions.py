@@ -47,6 +47,7 @@ class CrawlSummary:
             "dropped": get(keys.DROPPED, 0),
             "skipped": keys.total(self.crawler.stats.get_stats(), keys.SKIPPED),
             "errors": get(keys.ERRORS, 0),
+            "unsaved": get(keys.UNSAVED, 0),  # accepted, but not written (the database failed)
         }
 
     def spider_closed(self, spider, reason):

@@ -82,6 +82,7 @@ NEAR_DUPLICATE_MODES = ("link", "drop", "off")
 CHECKS: dict[str, tuple[Callable, dict]] = {
     # newscrawl
     "DATABASE_BATCH_SIZE": (integer, {"minimum": 1}),
+    "DATABASE_RETRY_TIMEOUT": (seconds, {}),
     "EXTRACTION_PROCESSES": (integer, {}),
     "VALIDATION_MIN_BODY_CHARS": (integer, {}),
     "NEAR_DUPLICATES": (choice, {"options": NEAR_DUPLICATE_MODES}),

@@ -46,6 +46,7 @@ REVISIONS = "newscrawl/articles/revisions"
 UNSAVED = "newscrawl/articles/unsaved"
 NEAR_DUPLICATE_GROUPS_REROOTED = "newscrawl/articles/near_duplicate_groups_rerooted"
 DB_BATCHES = "newscrawl/db/batches"
+DB_RETRIES = "newscrawl/db/retries"  # database operations retried while it was unreachable
 
 # Incremental runs, retries and the browser.
 REFETCH_CHANGED = "newscrawl/incremental/refetch_changed"

@@ -6,14 +6,17 @@ queues a page that held no article. ``write`` inserts and updates them all in
 one transaction: new rows, their near-duplicate groups (re-rooted at the
 earliest published member), the insert hooks, the old versions of updated
 articles (``article_revisions``), aliases (``article_urls``) and
-``non_article_pages``. Failures are raised (SQLAlchemyError); what to do about
-them is the store's business.
+``non_article_pages``. Failures are raised (SQLAlchemyError) with the batch
+kept, so a retry writes it again; a retry after a COMMIT whose outcome is
+unknown first asks whether it committed. What to do about failures is the
+store's business.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +51,15 @@ IN_CHUNK = 500
 InsertHook = Callable[["Connection", list[tuple[int, dict, Any]]], None]
 
 
+@dataclass(frozen=True)
+class _Unconfirmed:
+    """A write whose COMMIT was sent: what to finish with if it turns out committed."""
+
+    transaction: int | None  # dialects.transaction_id
+    new_ids: dict[bytes, int]
+    revisions: int
+
+
 class BatchWriter:
     """The pending rows of one crawl and their transaction.
 
@@ -69,6 +81,7 @@ class BatchWriter:
         self.seen: dict[int, datetime] = {}  # article id -> last_seen
         self.aliases: dict[str, tuple[int | bytes, datetime]] = {}  # other URL of an article -> (article, first_seen)
         self.non_articles: dict[str, dict] = {}  # url -> non_article_pages row
+        self._unconfirmed: _Unconfirmed | None = None
 
     @property
     def pending_count(self) -> int:
@@ -170,17 +183,28 @@ class BatchWriter:
     # -- writing ---------------------------------------------------------------------
 
     def write(self, engine: Engine) -> None:
-        """Write the batch in one transaction, then clear it. Raises SQLAlchemyError
-        (the batch is then kept, for the caller to discard)."""
-        with engine.begin() as conn:
-            new_ids = self._insert_new(conn)
-            self._link_near_duplicates(conn, new_ids)
-            self._call_insert_hooks(conn, new_ids)
-            revisions = self._insert_revisions(conn)
-            self._update_changed(conn)
-            self._update_seen(conn)
-            self._insert_aliases(conn, new_ids)
-            self._write_non_articles(conn)
+        """Write the batch in one transaction, then clear it. Raises
+        SQLAlchemyError (the batch is then kept, for the caller to retry or discard)."""
+        unconfirmed, self._unconfirmed = self._unconfirmed, None
+        if unconfirmed is not None and dialects.transaction_committed(engine, unconfirmed.transaction):
+            self._written(unconfirmed.new_ids, unconfirmed.revisions)
+            return
+        with engine.connect() as conn:
+            with conn.begin():
+                new_ids = self._insert_new(conn)
+                self._link_near_duplicates(conn, new_ids)
+                self._call_insert_hooks(conn, new_ids)
+                revisions = self._insert_revisions(conn)
+                self._update_changed(conn)
+                self._update_seen(conn)
+                self._insert_aliases(conn, new_ids)
+                self._write_non_articles(conn)
+                # Set last: a failure from here on is the COMMIT's, whose outcome may be unknown.
+                self._unconfirmed = _Unconfirmed(dialects.transaction_id(conn), new_ids, revisions)
+        self._unconfirmed = None
+        self._written(new_ids, revisions)
+
+    def _written(self, new_ids: dict[bytes, int], revisions: int) -> None:
         for key, article_id in new_ids.items():
             self.run.set_article_id(key, article_id)
         self.clear()
@@ -196,6 +220,7 @@ class BatchWriter:
         self.clear()
 
     def clear(self) -> None:
+        self._unconfirmed = None
         self.new_rows.clear()
         self.new_key_by_url.clear()
         self._new_links.clear()

@@ -10,12 +10,16 @@ import sqlite3
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, Table, event
+from sqlalchemy import Connection, Engine, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6  # primary result codes: another connection holds the lock
+# PostgreSQL SQLSTATEs of a server going away or not ready yet (class 08: connection exception).
+POSTGRES_UNAVAILABLE = ("57P01", "57P02", "57P03")  # admin shutdown, crash shutdown, cannot connect now
 
 
 def engine_options(url: URL) -> dict:
@@ -57,6 +61,41 @@ def _enable_wal(cursor) -> None:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.05)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Is *exc* the database being unreachable for now (worth retrying), rather than refusing
+    the statement? PostgreSQL: a dropped connection, a refused connect, a server shutting down
+    or starting up; SQLite: the file locked by another writer. Not constraint errors, read-only
+    databases, a full disk or a broken schema."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    original = exc.orig
+    if isinstance(original, sqlite3.Error):
+        return (getattr(original, "sqlite_errorcode", 0) & 0xFF) in (SQLITE_BUSY, SQLITE_LOCKED)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:  # psycopg: no answer from a server (refused, reset, closed)
+        return True
+    return sqlstate.startswith("08") or sqlstate in POSTGRES_UNAVAILABLE
+
+
+def transaction_id(conn: Connection) -> int | None:
+    """PostgreSQL: the id of the connection's current transaction, to ask ``transaction_committed``
+    about when its COMMIT failed with the outcome unknown. None on SQLite (a local commit either
+    happened or raised)."""
+    if conn.engine.dialect.name != "postgresql":
+        return None
+    return conn.execute(text("SELECT txid_current()")).scalar()
+
+
+def transaction_committed(engine: Engine, transaction: int | None) -> bool:
+    """Did the transaction ``transaction_id`` named commit? (False for None.)"""
+    if transaction is None:
+        return False
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT txid_status(:id)"), {"id": transaction}).scalar() == "committed"
 
 
 def _insert(engine: Engine, table: Table):

@@ -1,16 +1,17 @@
 """StoragePipeline: write articles to the database (see pipelines.store).
 
 Settings: DATABASE_URL (else $NEWSCRAWL_DATABASE_URL, else
-sqlite:///newscrawl.db), DATABASE_BATCH_SIZE (default 100), and the run lock's
+sqlite:///newscrawl.db), DATABASE_BATCH_SIZE (default 100), DATABASE_RETRY_TIMEOUT
+(60 s, pipelines.retry), and the run lock's
 RUN_LOCK_WAIT (default 0: refuse), RUN_LOCK_STALE_AFTER (600) and
 RUN_LOCK_HEARTBEAT (60), in seconds (pipelines.runlock).
 The database is checked and the run lock taken at open_spider, so a crawl with
 an unusable database, or overlapping a run of the same crawl, stops before
 downloading anything.
 
-Counts newscrawl/articles/<outcome> per item (new, updated, unchanged,
-duplicate, near_duplicate) and newscrawl/articles/revisions per old version
-kept.
+The store counts newscrawl/articles/<outcome> per item (new, updated,
+unchanged, duplicate, near_duplicate) once its batch is written, and
+newscrawl/articles/revisions per old version kept.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from pipelines.schema import UtcDateTime, articles, parse_datetime
 from pipelines.decisions import Decision
 from pipelines.errors import StoreFailed
 from pipelines.store import ArticleStore
-from newscrawl import stats as keys
 
 __all__ = ["StoragePipeline", "article_row", "parse_datetime"]
 
@@ -63,7 +63,6 @@ class StoragePipeline:
             except StoreFailed:
                 self.store.refuse(item)
         outcome = self.store.stage(decision, article_row(adapter, decision))
-        self.stats.inc_value(keys.article_outcome(outcome))
         logger.debug("Article %s: %s", outcome, adapter.get("url"))
         return item
 

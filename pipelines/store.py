@@ -12,6 +12,9 @@ of the same crawl against the same database is refused (or waits up to
 ``RUN_LOCK_WAIT`` seconds), so that two runs never deduplicate against each
 other's half-written batches. The lock is released by the last ``release()``.
 
+Lookups and batch writes wait out a database that is briefly unreachable
+(``pipelines.retry``, DATABASE_RETRY_TIMEOUT), keeping the batch. The outcome
+counters (newscrawl/articles/<outcome>) count an item once its batch is written.
 Every database failure goes through ``ArticleStore._fail``: one ERROR line
 naming the (masked) database URL, stat ``newscrawl/fatal``, and the spider is
 closed with reason ``database_error``.
@@ -20,6 +23,7 @@ closed with reason ``database_error``.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
@@ -39,6 +43,7 @@ from pipelines.database import DatabaseError, database_url, describe_error, mask
 from pipelines.decisions import Decision, DecisionHandover
 from pipelines.errors import StoreFailed
 from pipelines.lookups import ArticleLookups, KnownArticle, KnownNonArticle, StoredArticle
+from pipelines.retry import DEFAULT_RETRY_TIMEOUT, ConnectionRetry, DatabaseUnavailable, retry_timeout
 from pipelines.runindex import RunIndex
 from pipelines.runlock import (
     LockHeartbeat,
@@ -58,13 +63,15 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE_SETTING = "DATABASE_BATCH_SIZE"
 DEFAULT_BATCH_SIZE = 100
 LOCKED_FATAL = "another run is active"
+UNAVAILABLE_FATAL = "database_unavailable"
 
 # One store per crawler, without adding attributes to the Crawler.
 _stores: WeakKeyDictionary[Crawler, ArticleStore] = WeakKeyDictionary()
 
 
 class ArticleStore:
-    def __init__(self, crawler: Crawler, url: str, batch_size: int, locking: LockSettings | None = None) -> None:
+    def __init__(self, crawler: Crawler, url: str, batch_size: int, locking: LockSettings | None = None,
+                 retry_seconds: float = DEFAULT_RETRY_TIMEOUT) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.url = url
@@ -81,6 +88,8 @@ class ArticleStore:
         self._closing_deferred = None
         self._decisions = DecisionHandover()
         self._batch = BatchWriter(self.run, self.stats, batch_size)
+        self._batch_outcomes: Counter[str] = Counter()  # outcome -> items in the batch, counted once written
+        self._retry = ConnectionRetry(retry_seconds, self.stats, self.masked_url)
         self._lookups = ArticleLookups(self._batch, self.run, self._read_rows)
 
     # -- creation and lifecycle ------------------------------------------------
@@ -93,7 +102,8 @@ class ArticleStore:
             with refused_when_invalid(crawler):
                 batch_size = integer(crawler.settings, BATCH_SIZE_SETTING, DEFAULT_BATCH_SIZE, minimum=1)
                 locking = lock_settings(crawler.settings)
-            store = cls(crawler, database_url(crawler.settings), batch_size, locking)
+                retry_seconds = retry_timeout(crawler.settings)
+            store = cls(crawler, database_url(crawler.settings), batch_size, locking, retry_seconds)
             crawler.signals.connect(store._forget_item, signal=signals.item_dropped)
             crawler.signals.connect(store._forget_item, signal=signals.item_error)
             crawler.signals.connect(store.remember_non_article, signal=page_not_article)
@@ -234,11 +244,17 @@ class ArticleStore:
         if self.engine is None or self.failed:
             raise StoreFailed
         try:
-            with self.engine.connect() as conn:
-                return list(conn.execute(query, params))
+            return self._retry.call(lambda: self._query(query, params))
+        except DatabaseUnavailable as exc:
+            self._fail("Cannot reach the database", str(exc), UNAVAILABLE_FATAL)
+            raise StoreFailed from None
         except SQLAlchemyError as exc:
             self._fail("Cannot read from the database", describe_error(exc), "database_read_failed")
             raise StoreFailed from None
+
+    def _query(self, query, params: dict) -> list:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query, params))
 
     # -- decisions passed from the dedup pipeline to the storage pipeline ---------
 
@@ -286,6 +302,7 @@ class ArticleStore:
             self.stats.inc_value(keys.UNSAVED)
             return decision.outcome
         outcome = self._batch.stage(decision, row, now)
+        self._batch_outcomes[outcome] += 1
         if self._batch.full:
             self.flush()
         return outcome
@@ -295,18 +312,29 @@ class ArticleStore:
         if not self.pending_count:
             return True
         if self.engine is None or self.failed:
-            self._batch.discard()
+            self._discard_batch()
             return False
         try:
-            self._batch.write(self.engine)
+            self._retry.call(lambda: self._batch.write(self.engine))
+        except DatabaseUnavailable as exc:
+            self._fail("Cannot reach the database", str(exc), UNAVAILABLE_FATAL, close_spider=close_spider)
+            self._discard_batch()
+            return False
         except SQLAlchemyError as exc:
             self._fail(
                 "Cannot write to the database", describe_error(exc), "database_write_failed",
                 close_spider=close_spider,
             )
-            self._batch.discard()
+            self._discard_batch()
             return False
+        for outcome, count in self._batch_outcomes.items():
+            self.stats.inc_value(keys.article_outcome(outcome), count)
+        self._batch_outcomes.clear()
         return True
+
+    def _discard_batch(self) -> None:
+        self._batch.discard()
+        self._batch_outcomes.clear()
 
     # -- failure ---------------------------------------------------------------------
 

@@ -71,6 +71,10 @@ class PostgresServer:
 
     def start(self) -> None:
         self._check(self.run("initdb", "-D", str(self.data_dir), "-A", "trust", "-U", PG_USER, "-E", "UTF8"), "initdb")
+        self.launch()
+
+    def launch(self) -> None:
+        """Start the server on its existing data directory (again, after ``stop``)."""
         options = (
             f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1"
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
