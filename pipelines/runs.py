@@ -127,6 +127,7 @@ class CrawlRunRecorder:
                 "pid": os.getpid(),
                 "started_at": utc_now(),
                 "status": RUNNING,
+                "fleet_run": self.crawler.stats.get_value(keys.FLEET_RUN),
             }
             try:
                 with engine.begin() as conn:
