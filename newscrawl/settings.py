@@ -8,6 +8,8 @@ SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
 # Our `crawl` command: validates -a arguments up front and turns a failed run into a non-zero exit.
 COMMANDS_MODULE = "newscrawl.commands"
+# Fleet mode (-s REDIS_URL=redis://host:port/db): a shared frontier in Redis; off without REDIS_URL.
+ADDONS = {"newscrawl.fleet.addon.FleetAddon": 0}
 
 # Where articles go. Also read from the environment variable NEWSCRAWL_DATABASE_URL.
 # DATABASE_URL = "sqlite:///newscrawl.db"

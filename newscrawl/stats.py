@@ -13,6 +13,7 @@ PREFIX = "newscrawl/"
 FATAL = "newscrawl/fatal"
 DEGRADED = "newscrawl/degraded"  # articles stored, but validation dropped most article pages
 INTERRUPTED = "newscrawl/interrupted"  # stopped by SIGTERM/SIGINT before its end: the crawl exits 1
+FLEET_RUN = "newscrawl/fleet_run"  # fleet mode: the fleet run id this worker joined (newscrawl.fleet)
 
 # Requests and pages.
 ARTICLE_REQUESTS = "newscrawl/requests/article"

@@ -6,6 +6,8 @@ running crawl, keyed by ``run_lock_key(spider)``: the spider name, plus the
 seed hosts for a spider without a site of its own (``news``), so that the
 general spider can crawl two different sites at once while two runs of the
 same crawl cannot overlap. Different spiders never block each other.
+In fleet mode (REDIS_URL set, see newscrawl.fleet) the workers of one fleet
+share the crawl, so each takes its own lock: the name adds ``FLEET_WORKER``.
 
 A second run of the same crawl is refused: one ERROR line naming the run that
 holds the lock, stat ``newscrawl/fatal`` = "another run is active", finish

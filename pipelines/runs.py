@@ -14,6 +14,9 @@ order number), whose spider_closed handler may set ``newscrawl/fatal``::
         "newscrawl.extensions.CrawlSummary": 500,
         "pipelines.runs.CrawlRunRecorder": 600,
     }
+
+In fleet mode (REDIS_URL) every worker writes its own row; ``fleet_run`` (the
+stat ``newscrawl/fleet_run``, set by newscrawl.fleet) ties the rows of one fleet run.
 """
 
 from __future__ import annotations
@@ -127,6 +130,7 @@ class CrawlRunRecorder:
                 "pid": os.getpid(),
                 "started_at": utc_now(),
                 "status": RUNNING,
+                "fleet_run": self.crawler.stats.get_value(keys.FLEET_RUN),
             }
             try:
                 with engine.begin() as conn:

@@ -177,6 +177,8 @@ crawl_runs = Table(
     Column("errors", Integer),
     # Every newscrawl/* counter of the run, for what the columns above leave out.
     Column("stats", JSON),
+    # Fleet mode (REDIS_URL): the fleet run this worker's run belonged to; NULL otherwise.
+    Column("fleet_run", String(64), index=True),
 )
 
 # Earlier versions of articles. When a re-crawl finds a significant change

@@ -163,6 +163,9 @@ class ArticleStore:
     def _take_lock(self) -> bool:
         spider = getattr(self.crawler, "spider", None)
         name = run_lock_key(spider) if spider is not None else self.crawler.spidercls.name
+        worker = self.crawler.settings.get("FLEET_WORKER") if self.crawler.settings.get("REDIS_URL") else None
+        if worker:  # fleet mode: one lock per worker, the workers of a fleet share the crawl
+            name = f"{name} worker {worker}"
         lock = RunLock(self.engine, name, getattr(spider, "name", name), self.locking)
         try:
             acquired = lock.acquire()

@@ -2,7 +2,7 @@
 # Install what newscrawl needs on a fresh Debian machine.
 #   bash scripts/setup.sh         Python packages for crawling (and the offline demo)
 #   bash scripts/setup.sh --dev   plus test and benchmark packages, and the Debian packages
-#                                 the test suite uses (PostgreSQL, Chromium)
+#                                 the test suite uses (PostgreSQL, Chromium, Redis)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # pip 23 (the image default) trips over trafilatura's lxml[html_clean] extra; newer pip resolves it.
@@ -11,7 +11,7 @@ python3 -m pip install --quiet --disable-pip-version-check -r requirements.txt
 if [ "${1:-}" = "--dev" ]; then
   python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
   missing=()
-  for pair in pg_ctl:postgresql chromium:chromium; do
+  for pair in pg_ctl:postgresql chromium:chromium redis-server:redis-server; do
     tool=${pair%%:*}; package=${pair#*:}
     if ! command -v "$tool" >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/"$tool" >/dev/null 2>&1; then
       missing+=("$package")

@@ -1,7 +1,7 @@
 import pytest
 
 from newscrawl.demo.server import SiteServer
-from tests.servers import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from tests.servers import postgres_server, postgres_url, redis_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

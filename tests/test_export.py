@@ -103,7 +103,7 @@ def test_sqlite_slice_can_be_browsed(crawled, tmp_path):
     assert len(read_rows(output, "crawl_runs")) == 3
     done = subprocess.run([sys.executable, "-m", "scrapy", "db", "current", "-s", f"DATABASE_URL=sqlite:///{output}"],
                           cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
-    assert "revision 0002; this newscrawl needs 0002" in done.stdout
+    assert "revision 0003; this newscrawl needs 0003" in done.stdout
 
 
 def test_bad_options_are_refused(crawled, tmp_path):
