@@ -58,9 +58,14 @@ def _enable_wal(cursor) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
+            if not _sqlite_busy(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.05)
+
+
+def _sqlite_busy(error: sqlite3.Error) -> bool:
+    """Another connection holds the file's lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    return (getattr(error, "sqlite_errorcode", 0) & 0xFF) in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -74,7 +79,7 @@ def is_transient(exc: BaseException) -> bool:
         return False
     original = exc.orig
     if isinstance(original, sqlite3.Error):
-        return (getattr(original, "sqlite_errorcode", 0) & 0xFF) in (SQLITE_BUSY, SQLITE_LOCKED)
+        return _sqlite_busy(original)
     sqlstate = getattr(original, "sqlstate", None)
     if sqlstate is None:  # psycopg: no answer from a server (refused, reset, closed)
         return True
