@@ -95,6 +95,9 @@ CHECKS: dict[str, tuple[Callable, dict]] = {
     "RUN_LOCK_HEARTBEAT": (seconds, {"zero_ok": False}),
     "LOGSTATS_INTERVAL": (seconds, {}),
     "MAX_IDLE_TIME_BEFORE_CLOSE": (seconds, {}),  # fleet mode (newscrawl.fleet)
+    "FLEET_POLITENESS_ENABLED": (boolean, {}),
+    "FLEET_CONCURRENT_REQUESTS_PER_DOMAIN": (integer, {"minimum": 1}),
+    "FLEET_DOWNLOAD_DELAY": (seconds, {}),
     # Scrapy's
     "DOWNLOAD_DELAY": (seconds, {}),
     "DOWNLOAD_TIMEOUT": (seconds, {"zero_ok": False}),

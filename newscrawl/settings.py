@@ -22,6 +22,8 @@ NEWSCRAWL_CONTACT_URL = "https://github.com/newscrawl/newscrawl"
 USER_AGENT = None
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
+# In fleet mode (REDIS_URL) these two also hold for the whole fleet (newscrawl.fleet.politeness;
+# FLEET_CONCURRENT_REQUESTS_PER_DOMAIN and FLEET_DOWNLOAD_DELAY set the fleet's apart).
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True

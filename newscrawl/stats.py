@@ -14,6 +14,11 @@ FATAL = "newscrawl/fatal"
 DEGRADED = "newscrawl/degraded"  # articles stored, but validation dropped most article pages
 INTERRUPTED = "newscrawl/interrupted"  # stopped by SIGTERM/SIGINT before its end: the crawl exits 1
 FLEET_RUN = "newscrawl/fleet_run"  # fleet mode: the fleet run id this worker joined (newscrawl.fleet)
+# Fleet-wide per-site limits (newscrawl.fleet.politeness): requests that waited for a free lease
+# on their site, requests that waited for their reserved start time, and the seconds waited in all.
+FLEET_POLITENESS_WAITS = "newscrawl/fleet/politeness_waits"
+FLEET_POLITENESS_DELAYS = "newscrawl/fleet/politeness_delays"
+FLEET_POLITENESS_WAIT_SECONDS = "newscrawl/fleet/politeness_wait_seconds"
 
 # Requests and pages.
 ARTICLE_REQUESTS = "newscrawl/requests/article"

@@ -3,7 +3,8 @@
 scrapy-redis 0.9.1 is configured by settings only; this sets them for every spider:
 SCHEDULER (our compatibility subclass), DUPEFILTER_CLASS, SCHEDULER_PERSIST=True (its default
 False lets the first worker to close wipe the shared queue and seen-set), a default
-MAX_IDLE_TIME_BEFORE_CLOSE and FLEET_WORKER (this worker's name), and the idle-close extension.
+MAX_IDLE_TIME_BEFORE_CLOSE and FLEET_WORKER (this worker's name), the idle-close extension, and
+the fleet-wide per-site limits (``politeness.FleetPoliteness``, the last downloader middleware).
 Without REDIS_URL it changes nothing.
 """
 
@@ -15,6 +16,11 @@ import socket
 SCHEDULER = "newscrawl.fleet.compat.FleetScheduler"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
 IDLE_EXTENSION = "newscrawl.fleet.idle.FleetIdleClose"
+# After every built-in downloader middleware (HttpCacheMiddleware is 900): robots.txt, offsite
+# and already-stored requests and cache hits never take a lease, and it sees each response and
+# download error first, before a redirect or a retry ends the chain.
+POLITENESS_MIDDLEWARE = "newscrawl.fleet.politeness.FleetPoliteness"
+POLITENESS_ORDER = 950
 DEFAULT_MAX_IDLE = 30  # seconds the fleet must have been idle before a worker exits
 IDLE_SETTING = "MAX_IDLE_TIME_BEFORE_CLOSE"
 WORKER_SETTING = "FLEET_WORKER"
@@ -35,3 +41,4 @@ class FleetAddon:
         if not settings.get(WORKER_SETTING):
             settings.set(WORKER_SETTING, default_worker_name(), "addon")
         settings["EXTENSIONS"].update({IDLE_EXTENSION: 100})
+        settings["DOWNLOADER_MIDDLEWARES"].update({POLITENESS_MIDDLEWARE: POLITENESS_ORDER})
