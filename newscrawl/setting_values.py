@@ -95,6 +95,7 @@ CHECKS: dict[str, tuple[Callable, dict]] = {
     "RUN_LOCK_HEARTBEAT": (seconds, {"zero_ok": False}),
     "LOGSTATS_INTERVAL": (seconds, {}),
     "MAX_IDLE_TIME_BEFORE_CLOSE": (seconds, {}),  # fleet mode (newscrawl.fleet)
+    "FLEET_WORKER_STALE_AFTER": (seconds, {"zero_ok": False}),
     # Scrapy's
     "DOWNLOAD_DELAY": (seconds, {}),
     "DOWNLOAD_TIMEOUT": (seconds, {"zero_ok": False}),

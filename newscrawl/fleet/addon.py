@@ -3,7 +3,8 @@
 scrapy-redis 0.9.1 is configured by settings only; this sets them for every spider:
 SCHEDULER (our compatibility subclass), DUPEFILTER_CLASS, SCHEDULER_PERSIST=True (its default
 False lets the first worker to close wipe the shared queue and seen-set), a default
-MAX_IDLE_TIME_BEFORE_CLOSE and FLEET_WORKER (this worker's name), and the idle-close extension.
+MAX_IDLE_TIME_BEFORE_CLOSE and FLEET_WORKER (this worker's name), the idle-close and the
+heartbeat extensions.
 Without REDIS_URL it changes nothing.
 """
 
@@ -15,6 +16,7 @@ import socket
 SCHEDULER = "newscrawl.fleet.compat.FleetScheduler"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
 IDLE_EXTENSION = "newscrawl.fleet.idle.FleetIdleClose"
+HEARTBEAT_EXTENSION = "newscrawl.fleet.heartbeat.FleetHeartbeat"
 DEFAULT_MAX_IDLE = 30  # seconds the fleet must have been idle before a worker exits
 IDLE_SETTING = "MAX_IDLE_TIME_BEFORE_CLOSE"
 WORKER_SETTING = "FLEET_WORKER"
@@ -34,4 +36,4 @@ class FleetAddon:
         settings.setdefault(IDLE_SETTING, DEFAULT_MAX_IDLE)  # keeps a value given with -s
         if not settings.get(WORKER_SETTING):
             settings.set(WORKER_SETTING, default_worker_name(), "addon")
-        settings["EXTENSIONS"].update({IDLE_EXTENSION: 100})
+        settings["EXTENSIONS"].update({IDLE_EXTENSION: 100, HEARTBEAT_EXTENSION: 100})
