@@ -10,6 +10,7 @@ worker's crawl_runs row is no longer `running`.
 from __future__ import annotations
 
 import signal
+import socket
 import time
 
 import pytest
@@ -25,7 +26,8 @@ from tests.fleet_site import FLEET, TIMEOUT, gated_site, run_fleet, stories
 ARTICLES = 200
 ARTICLE_DELAY = 0.2  # seconds per article page: the victim has requests in flight when killed
 KILL_AFTER = 30  # articles stored before the victim is killed
-SETTINGS = {**FLEET, "MAX_IDLE_TIME_BEFORE_CLOSE": "4", "FLEET_WORKER_STALE_AFTER": "3",
+STALE_AFTER = 3  # FLEET_WORKER_STALE_AFTER, seconds
+SETTINGS = {**FLEET, "MAX_IDLE_TIME_BEFORE_CLOSE": "4", "FLEET_WORKER_STALE_AFTER": str(STALE_AFTER),
             "DATABASE_BATCH_SIZE": "5"}
 
 
@@ -54,6 +56,25 @@ def lock_names(database: str) -> list[str]:
         engine.dispose()
 
 
+def worker_name(process) -> str:
+    return f"{socket.gethostname()}:{process.pid}"  # the default FLEET_WORKER
+
+
+def wait_for_stale_heartbeat(server, worker: str) -> tuple[float, dict[str, float]]:
+    """Poll the fleet run's workers (name -> last heartbeat, Redis time) until *worker*'s
+    heartbeat is older than STALE_AFTER; returns the Redis time and the workers then."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        [workers_key] = server.keys("newscrawl:*:workers")
+        seconds, micros = server.time()
+        beats = {name.decode(): score for name, score in server.zrange(workers_key, 0, -1, withscores=True)}
+        now = seconds + micros / 1e6
+        if now - beats[worker] > STALE_AFTER:
+            return now, beats
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+
 def wait_for_articles(database: str, count: int, workers) -> None:
     deadline = time.monotonic() + TIMEOUT
     while stored(database) < count:
@@ -72,6 +93,8 @@ def test_a_killed_workers_share_is_finished_by_the_other_worker_and_a_restart(
         wait_for_articles(postgres_url, KILL_AFTER, [victim, survivor])
         victim.send_signal(signal.SIGKILL)
         assert victim.wait(timeout=60) == -signal.SIGKILL
+        now, beats = wait_for_stale_heartbeat(redis.Redis.from_url(redis_url), worker_name(victim))
+        assert now - beats[worker_name(survivor)] <= STALE_AFTER  # while the survivor still beats
         assert survivor.wait(timeout=TIMEOUT) == 0, (tmp_path / "survivor.log").read_text()[-4000:]
     finally:
         for worker in (victim, survivor):
