@@ -98,6 +98,7 @@ CHECKS: dict[str, tuple[Callable, dict]] = {
     "FLEET_POLITENESS_ENABLED": (boolean, {}),
     "FLEET_CONCURRENT_REQUESTS_PER_DOMAIN": (integer, {"minimum": 1}),
     "FLEET_DOWNLOAD_DELAY": (seconds, {}),
+    "FLEET_WORKER_STALE_AFTER": (seconds, {"zero_ok": False}),
     # Scrapy's
     "DOWNLOAD_DELAY": (seconds, {}),
     "DOWNLOAD_TIMEOUT": (seconds, {"zero_ok": False}),

@@ -51,6 +51,8 @@ ARTICLES = "newscrawl/articles"
 REVISIONS = "newscrawl/articles/revisions"
 UNSAVED = "newscrawl/articles/unsaved"
 NEAR_DUPLICATE_GROUPS_REROOTED = "newscrawl/articles/near_duplicate_groups_rerooted"
+# Counted new, then linked when flushed: another writer had stored a copy meanwhile.
+NEAR_DUPLICATES_LINKED_AT_FLUSH = "newscrawl/articles/near_duplicates_linked_at_flush"
 DB_BATCHES = "newscrawl/db/batches"
 DB_RETRIES = "newscrawl/db/retries"  # database operations retried while it was unreachable
 

@@ -26,7 +26,7 @@ from newscrawl import stats as keys
 from newscrawl.urls import canonicalize_url
 from pipelines import dialects
 from pipelines.decisions import DUPLICATE, NEAR_DUPLICATE, NEW, UNCHANGED, UPDATED, Decision, digest
-from pipelines.nearduplicates import earliest_version
+from pipelines.nearduplicates import Fingerprint, NearDuplicateIndex, earliest_version
 from pipelines.runindex import RunIndex
 from pipelines.schema import (
     CONTENT_COLUMNS,
@@ -191,7 +191,10 @@ class BatchWriter:
             return
         with engine.connect() as conn:
             with conn.begin():
+                if self._new_fingerprints or self._new_links:
+                    dialects.serialize_group_writers(conn)
                 new_ids = self._insert_new(conn)
+                linked_at_flush = self._link_copies_stored_meanwhile(new_ids, conn)
                 self._link_near_duplicates(conn, new_ids)
                 self._call_insert_hooks(conn, new_ids)
                 revisions = self._insert_revisions(conn)
@@ -202,6 +205,8 @@ class BatchWriter:
                 # Set last: a failure from here on is the COMMIT's, whose outcome may be unknown.
                 self._unconfirmed = _Unconfirmed(dialects.transaction_id(conn), new_ids, revisions)
         self._unconfirmed = None
+        if linked_at_flush:
+            self.stats.inc_value(keys.NEAR_DUPLICATES_LINKED_AT_FLUSH, linked_at_flush)
         self._written(new_ids, revisions)
 
     def _written(self, new_ids: dict[bytes, int], revisions: int) -> None:
@@ -245,6 +250,21 @@ class BatchWriter:
             for row in conn.execute(select(articles.c.id, articles.c.url).where(articles.c.url.in_(chunk))):
                 new_ids[self.new_key_by_url[row.url]] = row.id
         return new_ids
+
+    def _link_copies_stored_meanwhile(self, new_ids: dict[bytes, int], conn: Connection) -> int:
+        """A new article that another writer's copy of the same story was committed for since it
+        was classified (two workers storing copies of one story at once) joins that copy's group.
+        The group-writers lock taken before makes the later of two such flushes see the other.
+        Returns how many were linked."""
+        index, linked = NearDuplicateIndex(conn), 0
+        for key, fp in self._new_fingerprints.items():
+            if key in self._new_links or key not in new_ids or not isinstance(fp, Fingerprint):
+                continue
+            found = index.find_original(fp, exclude_id=new_ids[key])
+            if found is not None:
+                self._new_links[key] = found[0]
+                linked += 1
+        return linked
 
     def _link_near_duplicates(self, conn: Connection, new_ids: dict[bytes, int]) -> None:
         """Join each new near-copy to its original's group, whose root (duplicate_of NULL,

@@ -86,6 +86,17 @@ def is_transient(exc: BaseException) -> bool:
     return sqlstate.startswith("08") or sqlstate in POSTGRES_UNAVAILABLE
 
 
+GROUP_WRITERS_LOCK = 0x6E637267  # pg_advisory_xact_lock key: flushes deciding near-duplicate groups
+
+
+def serialize_group_writers(conn: Connection) -> None:
+    """PostgreSQL: wait until no other transaction deciding near-duplicate groups is open (a
+    transaction-scoped advisory lock, released at COMMIT/ROLLBACK), so each sees what the one
+    before committed. SQLite needs none: it serializes writers, and a flush writes first."""
+    if conn.engine.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GROUP_WRITERS_LOCK})
+
+
 def transaction_id(conn: Connection) -> int | None:
     """PostgreSQL: the id of the connection's current transaction, to ask ``transaction_committed``
     about when its COMMIT failed with the outcome unknown. None on SQLite (a local commit either

@@ -8,6 +8,8 @@ general spider can crawl two different sites at once while two runs of the
 same crawl cannot overlap. Different spiders never block each other.
 In fleet mode (REDIS_URL set, see newscrawl.fleet) the workers of one fleet
 share the crawl, so each takes its own lock: the name adds ``FLEET_WORKER``.
+A fleet worker taking its lock frees the stale locks of the other workers of
+its crawl (``free_stale_peers``, same staleness rules as a take-over below).
 
 A second run of the same crawl is refused: one ERROR line naming the run that
 holds the lock, stat ``newscrawl/fatal`` = "another run is active", finish
@@ -125,6 +127,17 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def mark_abandoned(conn: Connection, holder) -> None:
+    """Mark the crawl_runs row of a stale lock's run (if still running) failed, "abandoned"."""
+    if holder.run_id is not None:
+        conn.execute(
+            update(crawl_runs)
+            .where(crawl_runs.c.id == holder.run_id, crawl_runs.c.status == RUNNING)
+            .values(status=FAILED, finish_reason=ABANDONED, finished_at=holder.heartbeat,
+                    fatal="run abandoned (its lock was taken over)")
+        )
+
+
 class RunLock:
     """The crawl_locks row of one crawl. Methods raise SQLAlchemyError on database errors."""
 
@@ -199,16 +212,31 @@ class RunLock:
             )
             if taken.rowcount != 1:
                 return False
-            if holder.run_id is not None:
-                conn.execute(
-                    update(crawl_runs)
-                    .where(crawl_runs.c.id == holder.run_id, crawl_runs.c.status == RUNNING)
-                    .values(status=FAILED, finish_reason=ABANDONED, finished_at=holder.heartbeat,
-                            fatal="run abandoned (its lock was taken over)")
-                )
+            mark_abandoned(conn, holder)
         self.taken_over = holder
         logger.warning("%s: taking it over, %s.", self._describe(holder, "A stale run lock"), reason)
         return True
+
+    def free_stale_peers(self, prefix: str) -> int:
+        """Delete the stale locks named *prefix*... other than ours (the dead workers of a fleet),
+        marking their runs abandoned like a take-over does. Returns how many were freed."""
+        with self.engine.connect() as conn:
+            peers = [row for row in conn.execute(select(crawl_locks).where(crawl_locks.c.name != self.name))
+                     if row.name.startswith(prefix)]
+        freed = 0
+        for holder in peers:
+            reason = self.stale_reason(holder)
+            if reason is None:
+                continue
+            with self.engine.begin() as conn:
+                gone = conn.execute(delete(crawl_locks).where(
+                    crawl_locks.c.name == holder.name, crawl_locks.c.token == holder.token))
+                if gone.rowcount != 1:
+                    continue  # its worker beat or another peer freed it meanwhile
+                mark_abandoned(conn, holder)
+            freed += 1
+            logger.warning("%s: freeing it, %s.", self._describe(holder, "A stale fleet worker's run lock"), reason)
+        return freed
 
     def attach_run(self, conn: Connection, run_id: int) -> None:
         conn.execute(

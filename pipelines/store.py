@@ -164,8 +164,9 @@ class ArticleStore:
         spider = getattr(self.crawler, "spider", None)
         name = run_lock_key(spider) if spider is not None else self.crawler.spidercls.name
         worker = self.crawler.settings.get("FLEET_WORKER") if self.crawler.settings.get("REDIS_URL") else None
-        if worker:  # fleet mode: one lock per worker, the workers of a fleet share the crawl
-            name = f"{name} worker {worker}"
+        fleet_prefix = f"{name} worker " if worker else None
+        if fleet_prefix:  # fleet mode: one lock per worker, the workers of a fleet share the crawl
+            name = fleet_prefix + worker
         lock = RunLock(self.engine, name, getattr(spider, "name", name), self.locking)
         try:
             acquired = lock.acquire()
@@ -183,6 +184,11 @@ class ArticleStore:
         self._lock = lock
         self._heartbeat = LockHeartbeat(lock, self.masked_url, self._lock_lost)
         self._heartbeat.start()
+        if fleet_prefix:
+            try:
+                lock.free_stale_peers(fleet_prefix)
+            except SQLAlchemyError as exc:  # the next worker to start tries again
+                logger.warning("Could not free stale fleet locks in %s: %s", self.masked_url, describe_error(exc))
         return True
 
     def _lock_lost(self) -> None:

@@ -34,10 +34,10 @@ class CrawlResult:
         return ast.literal_eval(cleaned)
 
 
-def run_crawl(spider: str, *, urls: str | None = None, database: Path | str | None = None,
-              args: dict | None = None, settings: dict | None = None, timeout: int = 180,
-              project: Path = PROJECT_DIR) -> CrawlResult:
-    """`scrapy crawl SPIDER` in *project* (a folder with scrapy.cfg; by default this one)."""
+def crawl_command(spider: str, *, urls: str | None = None, database: Path | str | None = None,
+                  args: dict | None = None, settings: dict | None = None,
+                  project: Path = PROJECT_DIR) -> tuple[list[str], dict]:
+    """The `scrapy crawl SPIDER` command line and its environment."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     if urls:
         command += ["-a", f"urls={urls}"]
@@ -50,8 +50,21 @@ def run_crawl(spider: str, *, urls: str | None = None, database: Path | str | No
         command += ["-s", f"{name}={value}"]
     env = {k: v for k, v in os.environ.items() if k != "NEWSCRAWL_DATABASE_URL"}
     env["PYTHONPATH"] = str(project)
+    return command, env
+
+
+def run_crawl(spider: str, *, timeout: int = 180, project: Path = PROJECT_DIR, **options) -> CrawlResult:
+    """`scrapy crawl SPIDER` in *project* (a folder with scrapy.cfg; by default this one)."""
+    command, env = crawl_command(spider, project=project, **options)
     done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(done.returncode, done.stdout + done.stderr)
+
+
+def start_crawl(spider: str, log: Path, *, project: Path = PROJECT_DIR, **options) -> subprocess.Popen:
+    """`scrapy crawl SPIDER` started in the background (to be killed), its output written to *log*."""
+    command, env = crawl_command(spider, project=project, **options)
+    with open(log, "w") as out:
+        return subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
 def read_rows(database: Path | str, table: str = "articles") -> list[dict]:

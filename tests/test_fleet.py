@@ -7,9 +7,6 @@ and fetches nothing already stored. Also: an unreachable REDIS_URL stops the cra
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -18,66 +15,33 @@ from scrapy import Request
 from scrapy.settings import Settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from newscrawl.demo.server import Route, SiteServer
+from newscrawl.demo.server import Route
 from newscrawl.fleet.addon import FleetAddon
 from newscrawl.fleet.run import FleetRun
 from newscrawl.setting_values import check_settings
 from pipelines.runlock import run_lock_key
 from tests.crawling import read_rows, run_crawl
+from tests.fleet_site import FLEET, TIMEOUT, gated_site, run_fleet
+from tests.fleet_site import stories as fleet_stories
 from tests.servers import _free_port
-from tests.two_sites import START, Story, page, prose
+from tests.two_sites import page
 
 ARTICLES = 500
 ARTICLE_DELAY = 0.1  # seconds per article page, so that both workers get work
 WORKERS = 2
-FLEET = {"MAX_IDLE_TIME_BEFORE_CLOSE": "10", "DOWNLOAD_TIMEOUT": "240"}
-TIMEOUT = 600  # seconds per worker, for a loaded machine
 
 
-class GatedSite(SiteServer):
-    """Holds article pages back until *workers* processes fetched robots.txt (all are running)."""
-
-    def __init__(self, routes: dict, workers: int) -> None:
-        super().__init__(routes=routes)
-        self.workers = workers
-        self.all_started = threading.Event()
-
-    def resolve(self, raw_path: str):
-        if raw_path == "/robots.txt" and self.count("/robots.txt") >= self.workers:
-            self.all_started.set()
-        if raw_path.startswith("/news/"):
-            self.all_started.wait(timeout=180)
-        return super().resolve(raw_path)
-
-
-def stories() -> list[Story]:
-    return [Story(slug=f"fleet-story-{n}", headline=f"Fleet story number {n} about the harbour bridge",
-                  paragraphs=prose(n), published=START + timedelta(hours=n), modified=START + timedelta(hours=n))
-            for n in range(ARTICLES)]
+def stories():
+    return fleet_stories(ARTICLES)
 
 
 @pytest.fixture
 def fleet_site():
-    site = GatedSite({}, WORKERS)
-    base = site.base_url
-    urls = "".join(f"<url><loc>{base}{s.path}</loc></url>" for s in stories())
-    site.routes.update({s.path: Route(body=page(s), delay=ARTICLE_DELAY) for s in stories()})
-    site.routes["/sitemap.xml"] = Route(content_type="application/xml", body=(
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode())
-    site.start()
+    site = gated_site(ARTICLES, WORKERS, ARTICLE_DELAY)
     try:
         yield site
     finally:
         site.stop()
-
-
-def run_fleet(site, redis_url: str, database: str, workers: int):
-    settings = {**FLEET, "REDIS_URL": redis_url}
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(run_crawl, "news", urls=f"{site.base_url}/sitemap.xml", database=database,
-                               settings=settings, timeout=TIMEOUT) for _ in range(workers)]
-        return [future.result() for future in futures]
 
 
 def article_fetches(site) -> dict[str, int]:

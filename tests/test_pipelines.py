@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -595,15 +597,7 @@ def test_near_duplicate_decision_links_to_the_earliest_version(db):
 def _write_articles(database: str, spider_name: str, numbers: list[int], barrier, start_together=False) -> None:
     """In a child process: one crawl's pipelines, batches of one, many transactions. With
     *start_together*, the processes open the database at the same moment."""
-
-    class Spider_(Spider):
-        name = spider_name
-
-    run = Run.__new__(Run)
-    run.database = database
-    run.crawler = get_crawler(Spider_, {"DATABASE_URL": database, "DATABASE_BATCH_SIZE": 1})
-    run.crawler.spider = Spider_.from_crawler(run.crawler)
-    run.pipelines = [cls.from_crawler(run.crawler) for cls in (ValidationPipeline, DeduplicationPipeline, StoragePipeline)]
+    run = _crawl_of(database, spider_name, DATABASE_BATCH_SIZE=1)
     if start_together:
         barrier.wait(timeout=60)
     run.open()
@@ -690,6 +684,44 @@ def test_copies_point_at_the_earliest_published_version_in_any_order(db, order, 
     assert rows["original"]["duplicate_of"] is None
     assert rows["copy_3h"]["duplicate_of"] == rows["original"]["id"]
     assert rows["copy_5h"]["duplicate_of"] == rows["original"]["id"]
+
+
+def _crawl_of(database: str, spider_name: str, **settings) -> Run:
+    """A Run of its own crawl (its own run lock), like another worker's."""
+
+    class Spider_(Spider):
+        name = spider_name
+
+    run = Run.__new__(Run)
+    run.database = database
+    run.crawler = get_crawler(Spider_, {"DATABASE_URL": database, **settings})
+    run.crawler.spider = Spider_.from_crawler(run.crawler)
+    run.pipelines = [cls.from_crawler(run.crawler) for cls in (ValidationPipeline, DeduplicationPipeline, StoragePipeline)]
+    return run
+
+
+@pytest.mark.parametrize("pair", [("original", "copy_3h"), ("copy_5h", "original"), ("copy_3h", "copy_5h")])
+def test_two_writers_storing_copies_of_one_story_at_once_make_one_group(db, pair):
+    """Each writer classifies its copy before the other stored its own (both look new), then
+    both flush at the same moment: still one group, rooted at the earliest published member."""
+    items = _story_group()
+    runs = [_crawl_of(db, f"writer-{n}").open() for n in range(2)]
+    for run, name in zip(runs, pair):
+        assert run.feed(items[name]) == ["kept"]  # waiting in its batch
+    barrier = threading.Barrier(2)
+
+    def flush(run):
+        barrier.wait(timeout=60)
+        run.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(flush, runs))
+    rows = {row["url"].split("/")[2].split(".")[0]: row for row in read(db)}
+    assert set(rows) == set(pair)
+    earliest = min(pair, key=["original", "copy_3h", "copy_5h"].index)
+    later = next(name for name in pair if name != earliest)
+    assert rows[earliest]["duplicate_of"] is None
+    assert rows[later]["duplicate_of"] == rows[earliest]["id"]
 
 
 def test_members_without_a_date_count_as_published_when_first_seen(db):

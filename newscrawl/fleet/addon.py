@@ -3,8 +3,9 @@
 scrapy-redis 0.9.1 is configured by settings only; this sets them for every spider:
 SCHEDULER (our compatibility subclass), DUPEFILTER_CLASS, SCHEDULER_PERSIST=True (its default
 False lets the first worker to close wipe the shared queue and seen-set), a default
-MAX_IDLE_TIME_BEFORE_CLOSE and FLEET_WORKER (this worker's name), the idle-close extension, and
-the fleet-wide per-site limits (``politeness.FleetPoliteness``, the last downloader middleware).
+MAX_IDLE_TIME_BEFORE_CLOSE and FLEET_WORKER (this worker's name), the idle-close and heartbeat
+extensions, and the fleet-wide per-site limits (``politeness.FleetPoliteness``, the last
+downloader middleware).
 Without REDIS_URL it changes nothing.
 """
 
@@ -21,6 +22,7 @@ IDLE_EXTENSION = "newscrawl.fleet.idle.FleetIdleClose"
 # download error first, before a redirect or a retry ends the chain.
 POLITENESS_MIDDLEWARE = "newscrawl.fleet.politeness.FleetPoliteness"
 POLITENESS_ORDER = 950
+HEARTBEAT_EXTENSION = "newscrawl.fleet.heartbeat.FleetHeartbeat"
 DEFAULT_MAX_IDLE = 30  # seconds the fleet must have been idle before a worker exits
 IDLE_SETTING = "MAX_IDLE_TIME_BEFORE_CLOSE"
 WORKER_SETTING = "FLEET_WORKER"
@@ -40,5 +42,5 @@ class FleetAddon:
         settings.setdefault(IDLE_SETTING, DEFAULT_MAX_IDLE)  # keeps a value given with -s
         if not settings.get(WORKER_SETTING):
             settings.set(WORKER_SETTING, default_worker_name(), "addon")
-        settings["EXTENSIONS"].update({IDLE_EXTENSION: 100})
+        settings["EXTENSIONS"].update({IDLE_EXTENSION: 100, HEARTBEAT_EXTENSION: 100})
         settings["DOWNLOADER_MIDDLEWARES"].update({POLITENESS_MIDDLEWARE: POLITENESS_ORDER})

@@ -17,7 +17,8 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 from newscrawl import stats as keys
-from newscrawl.fleet.run import FleetRun
+from newscrawl.fleet.run import DEFAULT_STALE_AFTER, STALE_AFTER_SETTING, FleetRun
+from newscrawl.setting_values import seconds
 from pipelines.database import mask_url
 from pipelines.runlock import run_lock_key
 
@@ -45,10 +46,11 @@ class FleetScheduler(Scheduler):
             logger.error(message)
             raise RedisUnreachable(message) from None
         scheduler.worker = crawler.settings.get("FLEET_WORKER")
+        scheduler.stale_after = seconds(crawler.settings, STALE_AFTER_SETTING, DEFAULT_STALE_AFTER, zero_ok=False)
         return scheduler
 
     def open(self, spider):
-        self.fleet = FleetRun(self.server, run_lock_key(spider), self.worker)
+        self.fleet = FleetRun(self.server, run_lock_key(spider), self.worker, stale_after=self.stale_after)
         run_id = self.fleet.join()
         self.queue_key = self.fleet.queue_key
         self.df = RFPDupeFilter(self.server, key=self.fleet.seen_key, debug=spider.settings.getbool("DUPEFILTER_DEBUG"))
