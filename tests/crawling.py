@@ -54,6 +54,13 @@ def run_crawl(spider: str, *, urls: str | None = None, database: Path | str | No
     return CrawlResult(done.returncode, done.stdout + done.stderr)
 
 
+def run_scrapy(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """`scrapy ARGS...` in this project, its output captured as text."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def read_rows(database: Path | str, table: str = "articles") -> list[dict]:
     url = database if "://" in str(database) else f"sqlite:///{database}"
     engine = create_engine(url)

@@ -75,6 +75,14 @@ class FleetRun:
             JOIN, 2, self.current_key, self.prefix, new_id, self.worker, self.ttl, time.time()))
         return self.run_id
 
+    def attach(self) -> str | None:
+        """Take the id of the run under way, without joining it: None when no worker is in one."""
+        value = self.server.get(self.current_key)
+        self.run_id = decoded(value) if value is not None else None
+        if self.run_id is not None and not self.server.scard(self.key("workers")):
+            self.run_id = None  # its workers all died: nobody would pop what is pushed
+        return self.run_id
+
     def touch(self) -> None:
         """Record fleet activity now and keep the run's keys alive."""
         pipe = self.server.pipeline()
