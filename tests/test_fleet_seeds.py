@@ -2,7 +2,7 @@
 
 A real worker (`scrapy crawl news` with REDIS_URL) crawls seed A, a sitemap whose articles the
 site holds back; `scrapy seed` adds seed B (a second sitemap) meanwhile. Also its refusals: no
-REDIS_URL, no fleet run under way, a bad or off-site URL.
+REDIS_URL, no fleet run under way, Redis unreachable, a bad or off-site URL.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from newscrawl.demo.server import Route, SiteServer
 from newscrawl.fleet.run import FleetRun
 from pipelines.runlock import run_lock_key
 from tests.crawling import read_rows, run_crawl, run_scrapy
+from tests.servers import _free_port
 from tests.two_sites import START, Story, page, prose
 
 FLEET = {"MAX_IDLE_TIME_BEFORE_CLOSE": "5", "DOWNLOAD_TIMEOUT": "240"}
@@ -126,3 +127,11 @@ def test_seed_refuses_bad_arguments_naming_them(arguments, message):
     done = run_scrapy("seed", "news", *arguments)
     assert done.returncode == 2
     assert message in done.stderr, done.stderr
+
+
+def test_seed_with_redis_unreachable_says_so_without_the_password():
+    done = run_scrapy("seed", "news", "http://127.0.0.1:9/b.xml", "-a", "urls=http://127.0.0.1:9/a.xml",
+                      "-s", f"REDIS_URL=redis://:secret@127.0.0.1:{_free_port()}/0")
+    assert done.returncode == 1
+    assert "Cannot reach Redis at redis://:***@127.0.0.1:" in done.stdout
+    assert "secret" not in done.stdout + done.stderr
