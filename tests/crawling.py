@@ -67,6 +67,13 @@ def start_crawl(spider: str, log: Path, *, project: Path = PROJECT_DIR, **option
         return subprocess.Popen(command, cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
+def run_scrapy(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """`scrapy ARGS...` in this project, its output captured as text."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
+    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def read_rows(database: Path | str, table: str = "articles") -> list[dict]:
     url = database if "://" in str(database) else f"sqlite:///{database}"
     engine = create_engine(url)

@@ -1,22 +1,17 @@
 """What a user meets on the command line: argument checks, exit statuses, exports."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from newscrawl.demo.server import Route
-from tests.crawling import FIXTURES, PROJECT_DIR, read_rows, run_crawl
+from tests.crawling import FIXTURES, read_rows, run_crawl, run_scrapy
 
 ARTICLE = (FIXTURES / "lbc" / "biden-putin-a.html").read_bytes()
 
 
 def scrapy(*args):
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_DIR)}
-    return subprocess.run([sys.executable, "-m", "scrapy", *args], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_scrapy(*args)
 
 
 def test_scrapy_list_shows_the_general_and_site_spiders():

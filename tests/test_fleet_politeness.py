@@ -24,7 +24,7 @@ from newscrawl.fleet.politeness import SiteLimits
 from newscrawl.setting_values import check_settings
 from tests.crawling import read_rows, run_crawl
 from tests.generated_site import _sitemap as sitemap
-from tests.test_fleet import stories as fleet_stories
+from tests.fleet_site import stories as fleet_stories
 from tests.two_sites import Story, page
 
 ARTICLES = 60
@@ -66,7 +66,7 @@ class InFlightSite(SiteServer):
 
 
 def stories() -> list[Story]:
-    return fleet_stories()[:ARTICLES]
+    return fleet_stories(ARTICLES)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Scrapy commands of this project (COMMANDS_MODULE): crawl, db, browse, export."""
+"""Scrapy commands of this project (COMMANDS_MODULE): crawl, db, browse, export, seed."""
 
 from __future__ import annotations
 

@@ -117,6 +117,19 @@ class FleetRun:
         """Record that this worker is alive now."""
         self.server.eval(HEARTBEAT, 1, self.key("workers"), self.worker, self.ttl)
 
+    def attach(self) -> str | None:
+        """Take the id of the run under way, without joining it: None when no worker is in one."""
+        value = self.server.get(self.current_key)
+        self.run_id = decoded(value) if value is not None else None
+        if self.run_id is not None and not self.live_workers():
+            self.run_id = None  # its workers all died: nobody would pop what is pushed
+        return self.run_id
+
+    def live_workers(self) -> int:
+        """Workers of this run whose heartbeat is fresher than stale_after (Redis server time)."""
+        seconds, micros = self.server.time()
+        return int(self.server.zcount(self.key("workers"), seconds + micros / 1e6 - self.stale_after, "+inf"))
+
     def touch(self) -> None:
         """Record fleet activity now and keep the run's keys alive."""
         pipe = self.server.pipeline()

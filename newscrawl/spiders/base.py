@@ -113,7 +113,12 @@ class NewsSpiderBase(scrapy.Spider):
 
     # --- start -------------------------------------------------------------
     async def start(self):
-        for url in self.seeds:
+        for request in self.seed_requests(self.seeds):
+            yield request
+
+    def seed_requests(self, urls):
+        """The requests of seed URLs, as a crawl starts them (also `scrapy seed`, for a running fleet)."""
+        for url in urls:
             yield self._request(url, "seed", depth=0)
 
     def _request(self, url: str, expect: str, depth: int = 0, page_no: int = 1, **meta) -> Request:
