@@ -11,7 +11,6 @@ Folds group pages by host across both sets, so no site is scored by a model fitt
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -56,14 +55,13 @@ def featurize(page: Page, names: list[str]) -> PageData:
     headline = extract_metadata(doc).get("headline") if doc.tree is not None else None
     headlines = headline_candidates(doc.tree, headline)
     if doc.tree is None:
-        blocks, rules = [], []
+        texts, kinds, matrix, rules = [], [], numpy.zeros((0, len(names)), dtype=numpy.float32), []
     else:
-        blocks, candidates = general_candidates(doc, None, headlines)
+        segmented, candidates = general_candidates(doc, None, headlines, with_page_blocks=True)
         rules = candidates["rules"]
-    matrix = numpy.array([[b.features.get(n, math.nan) for n in names] for b in blocks], dtype=numpy.float32)
-    matrix = matrix.reshape(len(blocks), len(names))
-    texts = [b.text for b in blocks]
-    return PageData(page, texts, [b.kind for b in blocks], matrix, label_blocks(page, texts), headlines,
+        texts, kinds = [b.text for b in segmented.blocks], [b.kind for b in segmented.blocks]
+        matrix = segmented.features[:, [blockmodel.FEATURE_NAMES.index(n) for n in names]].astype(numpy.float32)
+    return PageData(page, texts, kinds, matrix, label_blocks(page, texts), headlines,
                     "\n".join(b.text for b in rules))
 
 

@@ -12,7 +12,7 @@ import pytest
 from benchmarks import block_training, datasets
 from newscrawl.extraction import blockmodel, body
 from newscrawl.extraction.document import parse_document
-from newscrawl.extraction.text import blocks
+from newscrawl.extraction.text import Block, blocks
 from tests.extraction_gate import SHINGLE_SAMPLE
 from tests.extraction_metric import score_page, summarize
 
@@ -21,12 +21,30 @@ def test_segment_cuts_the_page_as_the_text_blocks_do():
     html = ("<html><body><div class='article-body'><h2>Title</h2><p>One <a href='/x'>linked words</a> here.</p>"
             "<p>Two<br>lines</p></div><ul class='related'><li><a href='/y'>Other story</a></li></ul></body></html>")
     tree = lxml.html.fromstring(html)
-    found = blockmodel.segment(tree)
-    assert [(b.kind, b.text) for b in found] == [(b.kind, b.text) for b in blocks(tree)]
-    linked = found[1]
-    assert linked.features["link_density"] == pytest.approx(len("linked words") / len(linked.text))
-    assert linked.features["class_article"] == 1.0 and linked.features["class_related"] == 0.0
-    assert found[-1].features["class_related"] == 1.0 and found[-1].features["in_li"] == 1.0
+    page = blockmodel.segment(tree)
+    assert [(b.kind, b.text) for b in page.blocks] == [(b.kind, b.text) for b in blocks(tree)]
+    linked = page.blocks[1]
+    assert page.column("link_density")[1] == pytest.approx(len("linked words") / len(linked.text))
+    assert page.column("class_article")[1] == 1.0 and page.column("class_related")[1] == 0.0
+    assert page.column("class_related")[-1] == 1.0 and page.column("in_li")[-1] == 1.0
+    assert page.column("parent_blocks")[0] == 4  # h2, one <p> and the two lines of the other
+
+
+def test_candidate_features_mark_the_blocks_each_extractor_kept():
+    tree = lxml.html.fromstring("<html><body><p>First paragraph of the story.</p><p>Second one.</p>"
+                                "<p>Footer text</p></body></html>")
+    page = blockmodel.segment(tree)
+    kept = [Block("paragraph", "First paragraph of the story."), Block("paragraph", "Second one.")]
+    blockmodel.add_candidate_features(page, {"trafilatura": kept, "readability": None, "rules": kept[:1]})
+    assert list(page.column("trafilatura_kept")) == [1.0, 1.0, 0.0]
+    assert list(page.column("rules_kept")) == [1.0, 0.0, 0.0]
+    assert list(page.column("next1_trafilatura_kept")) == [1.0, 0.0, -1.0]
+    assert all(value != value for value in page.column("readability_kept"))  # not run: NaN
+
+
+def test_a_model_file_asking_for_unknown_features_is_refused():
+    with pytest.raises(ValueError, match="no_such_feature"):
+        blockmodel.BlockModel(booster=None, names=["log_chars", "no_such_feature"])
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import numpy
 
 from newscrawl.extraction.text import HEADING_TAGS, Block, owned_blocks
 from newscrawl.textnorm import collapse_whitespace
@@ -44,15 +45,35 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:\"”»)]$")
 
 
+CANDIDATES = ("trafilatura", "readability", "rules")
+NEIGHBOURS = (("prev2", -2), ("prev1", -1), ("next1", 1), ("next2", 2))
+CONTAINER_LEVELS = (1, 2, 3)  # parent, grandparent, great-grandparent
+_TEXT_FEATURES = ("log_chars", "words", "link_density", "sentence_end", "commas_per_word", "digit_share",
+                  "capital_words", "kind", "heading_level", "own_tag", "depth")
+_PARENT_FEATURES = ("log_chars", "link_density", "blocks", "share")
+DOM_FEATURES = (
+    _TEXT_FEATURES
+    + tuple(f"in_{tag}" for tag in ANCESTOR_TAGS)
+    + tuple(f"{scope}_{token}" for token in CLASS_TOKENS for scope in ("class", "near"))
+    + ("position", "chars_before")
+    + tuple(f"parent_{name}" for name in _PARENT_FEATURES)
+    + tuple(f"{label}_{name}" for label, _ in NEIGHBOURS for name in ("log_chars", "link_density")))
+CANDIDATE_FEATURES = (
+    tuple(f"{name}_kept" for name in CANDIDATES)
+    + tuple(f"up{level}_{name}_share" for level in CONTAINER_LEVELS for name in CANDIDATES)
+    + tuple(f"{label}_{name}_kept" for label, _ in NEIGHBOURS for name in CANDIDATES)
+    + tuple(f"window_{name}_kept" for name in CANDIDATES))
+FEATURE_NAMES = DOM_FEATURES + CANDIDATE_FEATURES
+
+
 @dataclass
 class PageBlock:
-    """One text block of the page and its features (filled in two steps)."""
+    """One text block of the page: its text, kind, the element holding it, its link text."""
 
     text: str
     kind: str
     element: object = field(repr=False, default=None)
     link_chars: int = 0
-    features: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -71,39 +92,67 @@ def _class_bits(element) -> int:
     return _name_bits(names.lower()) if names.strip() else 0
 
 
-@lru_cache(maxsize=8192)
 def _name_bits(names: str) -> int:
-    """Bit set over CLASS_TOKENS of one class/id string (pages repeat their class names)."""
+    """Bit set over CLASS_TOKENS of one class/id string."""
     bits = 0
     for word in _CLASS_SPLIT.split(names):
-        index = _CLASS_TOKEN_INDEX.get(word)
-        if index is None and word:
-            # compound words: "articlebody", "sidebar-left", "adslot"
-            for token, token_index in _CLASS_TOKEN_INDEX.items():
-                if len(token) > 3 and token in word:
-                    bits |= 1 << token_index
-            continue
-        if index is not None:
-            bits |= 1 << index
+        if word:
+            bits |= _word_bits(word)
     return bits
 
 
-def segment(root) -> list[PageBlock]:
-    """Text blocks under ``root`` in document order, cut as text.blocks cuts them
-    (block tags and line breaks), each knowing the element that holds it."""
-    result = [PageBlock(block.text, block.kind, owner, links) for block, owner, links in owned_blocks(root)]
-    _add_dom_features(result)
-    return result
+@lru_cache(maxsize=65536)
+def _word_bits(word: str) -> int:
+    """Bits of one class/id word: the token it is, or the tokens inside a compound word
+    ("articlebody", "adslot"). Pages and sites share their words, so the cache holds."""
+    index = _CLASS_TOKEN_INDEX.get(word)
+    if index is not None:
+        return 1 << index
+    bits = 0
+    for token, token_index in _CLASS_TOKEN_INDEX.items():
+        if len(token) > 3 and token in word:
+            bits |= 1 << token_index
+    return bits
 
 
-def _contexts(blocks: list[PageBlock]) -> dict:
-    """Context of every owner element, computed top-down with a cache."""
+@dataclass
+class SegmentedPage:
+    """A page's text blocks and their feature matrix (blocks x FEATURE_NAMES; candidate
+    columns stay NaN until add_candidate_features, and for a candidate that was not run)."""
+
+    blocks: list[PageBlock]
+    features: object = field(repr=False, default=None)  # numpy array
+    containers: list = field(repr=False, default_factory=list)  # (ids, chars) per CONTAINER_LEVELS
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def column(self, name: str):
+        return self.features[:, _INDEX[name]]
+
+
+def segment(root) -> SegmentedPage:
+    """Text blocks under ``root`` in document order, cut as text.blocks cuts them (block tags
+    and line breaks), with their DOM features, computed now: later changes to the tree (readability
+    rearranges its input) do not reach them."""
+    blocks = [PageBlock(block.text, block.kind, owner, links) for block, owner, links in owned_blocks(root)]
+    page = SegmentedPage(blocks)
+    _add_dom_features(page)
+    return page
+
+
+def _contexts(blocks: list[PageBlock]) -> list[_Context]:
+    """Context of each block's element, computed top-down with a cache."""
     cache: dict = {}
+    bits_of: dict = {}
+
+    def class_bits(element) -> int:
+        found = bits_of.get(element)
+        if found is None:
+            found = bits_of[element] = _class_bits(element)
+        return found
 
     def context(element) -> _Context:
-        found = cache.get(element)
-        if found is not None:
-            return found
         chain = []
         node = element
         while node is not None and node not in cache:
@@ -112,7 +161,7 @@ def _contexts(blocks: list[PageBlock]) -> dict:
         parent_context = cache.get(node) if node is not None else None
         for item in reversed(chain):
             tag = item.tag.lower() if isinstance(item.tag, str) else ""
-            bits = _class_bits(item)
+            bits = class_bits(item)
             if parent_context is None:
                 ctx = _Context(0, 0, bits, bits, 0)
             else:
@@ -127,160 +176,158 @@ def _contexts(blocks: list[PageBlock]) -> dict:
             parent_context = ctx
         return cache[element]
 
-    # near_class_tokens: the element and two ancestors
     result = {}
     for block in blocks:
         element = block.element
         if element in result:
             continue
         ctx = context(element)
-        near = _class_bits(element)
+        near = class_bits(element)  # the element and two ancestors
         parent = element.getparent()
         for _ in range(2):
             if parent is None:
                 break
-            near |= _class_bits(parent)
+            near |= class_bits(parent)
             parent = parent.getparent()
-        ctx.near_class_tokens = near
-        result[element] = ctx
+        result[element] = _Context(ctx.depth, ctx.ancestor_tags, ctx.class_tokens, near, ctx.heading_level)
+    return [result[block.element] for block in blocks]
+
+
+_INDEX = {name: index for index, name in enumerate(FEATURE_NAMES)}
+_KINDS = ("paragraph", "heading", "item")
+
+
+def _add_dom_features(page: SegmentedPage) -> None:
+    blocks = page.blocks
+    n = len(blocks)
+    matrix = page.features = numpy.full((n, len(FEATURE_NAMES)), numpy.nan)
+    if not n:
+        return
+
+    def put(name, values):
+        matrix[:, _INDEX[name]] = values
+
+    chars = numpy.array([len(b.text) for b in blocks], dtype=numpy.float64)
+    links = numpy.array([b.link_chars for b in blocks], dtype=numpy.float64)
+    word_lists = [_WORD.findall(b.text) for b in blocks]
+    words = numpy.array([len(w) for w in word_lists], dtype=numpy.float64)
+    per_word = numpy.maximum(words, 1)
+    log_chars = numpy.log1p(chars)
+    link_density = links / chars
+    put("log_chars", log_chars)
+    put("words", words)
+    put("link_density", link_density)
+    put("sentence_end", [float(bool(_SENTENCE_END.search(b.text))) for b in blocks])
+    put("commas_per_word", numpy.array([b.text.count(",") for b in blocks]) / per_word)
+    put("digit_share", numpy.array([sum(map(str.isdigit, b.text)) for b in blocks]) / chars)
+    put("capital_words", numpy.array([sum(1 for w in ws if w[0].isupper()) for ws in word_lists]) / per_word)
+    put("kind", [_KINDS.index(b.kind) for b in blocks])
+    tags = [b.element.tag.lower() if isinstance(b.element.tag, str) else "" for b in blocks]
+    put("own_tag", [OWN_TAGS.index(tag) if tag in OWN_TAGS else len(OWN_TAGS) for tag in tags])
+
+    contexts = _contexts(blocks)
+    put("heading_level", [c.heading_level for c in contexts])
+    put("depth", [c.depth for c in contexts])
+    ancestor_bits = numpy.array([c.ancestor_tags for c in contexts], dtype=numpy.int64)
+    for tag, bit in _ANCESTOR_INDEX.items():
+        put(f"in_{tag}", (ancestor_bits >> bit) & 1)
+    class_bits = numpy.array([c.class_tokens for c in contexts], dtype=numpy.int64)
+    near_bits = numpy.array([c.near_class_tokens for c in contexts], dtype=numpy.int64)
+    for token, bit in _CLASS_TOKEN_INDEX.items():
+        put(f"class_{token}", (class_bits >> bit) & 1)
+        put(f"near_{token}", (near_bits >> bit) & 1)
+
+    total = chars.sum() or 1.0
+    put("position", numpy.arange(n) / n)
+    put("chars_before", (numpy.cumsum(chars) - chars) / total)
+
+    chains = [_ancestors(b.element, max(CONTAINER_LEVELS)) for b in blocks]
+    containers = page.containers
+    for level in CONTAINER_LEVELS:
+        ids, index = [], {}
+        for chain in chains:
+            ids.append(index.setdefault(chain[min(level, len(chain) - 1)], len(index)))
+        ids = numpy.array(ids)
+        container_chars = numpy.bincount(ids, chars)
+        container_links = numpy.bincount(ids, links)
+        containers.append((ids, container_chars))
+        if level == 1:  # the block's container (its parent)
+            put("parent_log_chars", numpy.log1p(container_chars[ids]))
+            put("parent_link_density", container_links[ids] / numpy.maximum(container_chars[ids], 1))
+            put("parent_blocks", numpy.bincount(ids)[ids])
+            put("parent_share", container_chars[ids] / total)
+    for label, offset in NEIGHBOURS:
+        put(f"{label}_log_chars", _shifted(log_chars, offset))
+        put(f"{label}_link_density", _shifted(link_density, offset))
+
+
+def _ancestors(element, levels: int) -> list:
+    """The element and up to ``levels`` of its ancestors, closest first."""
+    chain = [element]
+    parent = element.getparent()
+    while parent is not None and len(chain) <= levels:
+        chain.append(parent)
+        parent = parent.getparent()
+    return chain
+
+
+def _shifted(values, offset: int):
+    """values[i + offset] for each i, -1 beyond the ends."""
+    result = numpy.full(len(values), -1.0)
+    if offset < 0:
+        result[-offset:] = values[:offset]
+    else:
+        result[:-offset] = values[offset:]
     return result
 
 
-def _add_dom_features(blocks: list[PageBlock]) -> None:
-    if not blocks:
+def add_candidate_features(page: SegmentedPage, candidates: dict) -> None:
+    """Whether each candidate body holds each block, its neighbours and its containers."""
+    blocks, n = page.blocks, len(page.blocks)
+    if not n:
         return
-    contexts = _contexts(blocks)
-    total_chars = sum(len(b.text) for b in blocks) or 1
-    n = len(blocks)
-    # Container statistics: text held by each owner's parent, over the blocks.
-    parent_chars: dict = {}
-    parent_links: dict = {}
-    parent_blocks: dict = {}
-    for block in blocks:
-        parent = block.element.getparent()
-        key = parent if parent is not None else block.element
-        parent_chars[key] = parent_chars.get(key, 0) + len(block.text)
-        parent_links[key] = parent_links.get(key, 0) + block.link_chars
-        parent_blocks[key] = parent_blocks.get(key, 0) + 1
-    before = 0
-    for index, block in enumerate(blocks):
-        text = block.text
-        chars = len(text)
-        words = _WORD.findall(text)
-        ctx = contexts[block.element]
-        tag = block.element.tag.lower() if isinstance(block.element.tag, str) else ""
-        parent = block.element.getparent()
-        key = parent if parent is not None else block.element
-        f = block.features
-        f["log_chars"] = math.log1p(chars)
-        f["words"] = len(words)
-        f["link_density"] = block.link_chars / chars
-        f["sentence_end"] = float(bool(_SENTENCE_END.search(text)))
-        f["commas_per_word"] = text.count(",") / (len(words) or 1)
-        f["digit_share"] = sum(c.isdigit() for c in text) / chars
-        f["capital_words"] = sum(w[:1].isupper() for w in words) / (len(words) or 1)
-        f["kind"] = ("paragraph", "heading", "item").index(block.kind)
-        f["heading_level"] = ctx.heading_level
-        f["own_tag"] = OWN_TAGS.index(tag) if tag in OWN_TAGS else len(OWN_TAGS)
-        f["depth"] = ctx.depth
-        for name, bit in _ANCESTOR_INDEX.items():
-            f[f"in_{name}"] = float(bool(ctx.ancestor_tags >> bit & 1))
-        for name, bit in _CLASS_TOKEN_INDEX.items():
-            f[f"class_{name}"] = float(bool(ctx.class_tokens >> bit & 1))
-            f[f"near_{name}"] = float(bool(ctx.near_class_tokens >> bit & 1))
-        f["position"] = index / n
-        f["chars_before"] = before / total_chars
-        f["parent_log_chars"] = math.log1p(parent_chars[key])
-        f["parent_link_density"] = parent_links[key] / (parent_chars[key] or 1)
-        f["parent_blocks"] = parent_blocks[key]
-        f["parent_share"] = parent_chars[key] / total_chars
-        before += chars
+    chars, containers = numpy.array([len(b.text) for b in blocks], dtype=numpy.float64), page.containers
 
+    def put(name, values):
+        page.features[:, _INDEX[name]] = values
 
-CANDIDATES = ("trafilatura", "readability", "rules")
-
-
-def add_candidate_features(blocks: list[PageBlock], candidates: dict[str, list[Block] | None]) -> None:
-    """Whether each candidate body holds each block (NaN when that candidate was not run),
-    for the block and its two neighbours on each side."""
     for name in CANDIDATES:
         found = candidates.get(name)
         if found is None:
-            for block in blocks:
-                block.features[f"{name}_kept"] = math.nan
-            continue
+            continue  # stays NaN
         joined = "\n".join(collapse_whitespace(b.text) for b in found)
         exact = {collapse_whitespace(b.text) for b in found}
-        for block in blocks:
-            if block.text in exact:
-                kept = 1.0
-            elif len(block.text) >= 15 and block.text in joined:
-                kept = 0.75
-            else:
-                kept = 0.0
-            block.features[f"{name}_kept"] = kept
-    _add_container_shares(blocks)
-    n = len(blocks)
-    for index, block in enumerate(blocks):
-        f = block.features
-        for offset in (-2, -1, 1, 2):
-            other = blocks[index + offset] if 0 <= index + offset < n else None
-            label = f"{'prev' if offset < 0 else 'next'}{abs(offset)}"
-            f[f"{label}_log_chars"] = other.features["log_chars"] if other else -1.0
-            f[f"{label}_link_density"] = other.features["link_density"] if other else -1.0
-            for name in CANDIDATES:
-                f[f"{label}_{name}_kept"] = other.features[f"{name}_kept"] if other else -1.0
-        window = blocks[max(0, index - 3): index + 4]
-        for name in CANDIDATES:
-            values = [b.features[f"{name}_kept"] for b in window if not math.isnan(b.features[f"{name}_kept"])]
-            f[f"window_{name}_kept"] = sum(values) / len(values) if values else math.nan
-
-
-def _add_container_shares(blocks: list[PageBlock]) -> None:
-    """Share of the text under the block's parent, grandparent and great-grandparent that each
-    candidate kept: a block in a container the candidates keep is likely body too."""
-    for level in (1, 2, 3):
-        ancestors = []
-        for block in blocks:
-            node = block.element
-            for _ in range(level):
-                parent = node.getparent()
-                if parent is None:
-                    break
-                node = parent
-            ancestors.append(node)
-        for name in CANDIDATES:
-            totals: dict = {}
-            kept: dict = {}
-            for block, ancestor in zip(blocks, ancestors):
-                value = block.features[f"{name}_kept"]
-                totals[ancestor] = totals.get(ancestor, 0) + len(block.text)
-                if not math.isnan(value):
-                    kept[ancestor] = kept.get(ancestor, 0) + value * len(block.text)
-            for block, ancestor in zip(blocks, ancestors):
-                if math.isnan(block.features[f"{name}_kept"]):
-                    share = math.nan
-                else:
-                    share = kept.get(ancestor, 0) / (totals[ancestor] or 1)
-                block.features[f"up{level}_{name}_share"] = share
+        kept = numpy.array([1.0 if b.text in exact else 0.75 if len(b.text) >= 15 and b.text in joined else 0.0
+                            for b in blocks])
+        put(f"{name}_kept", kept)
+        for level, (ids, container_chars) in zip(CONTAINER_LEVELS, containers):
+            put(f"up{level}_{name}_share", numpy.bincount(ids, kept * chars)[ids] / numpy.maximum(container_chars[ids], 1))
+        for label, offset in NEIGHBOURS:
+            put(f"{label}_{name}_kept", _shifted(kept, offset))
+        sums = numpy.concatenate(([0.0], numpy.cumsum(kept)))
+        low = numpy.maximum(numpy.arange(n) - 3, 0)
+        high = numpy.minimum(numpy.arange(n) + 4, n)
+        put(f"window_{name}_kept", (sums[high] - sums[low]) / (high - low))
 
 
 def feature_names() -> list[str]:
     """Feature order of the model's input (fixed, so a model file stays valid)."""
-    from lxml.html import fromstring
-
-    sample = segment(fromstring("<html><body><div><p>a b c.</p><p>d</p></div></body></html>"))
-    add_candidate_features(sample, {name: [] for name in CANDIDATES})
-    return list(sample[0].features)
+    return list(FEATURE_NAMES)
 
 
 class BlockModel:
     """A trained LightGBM booster over block features."""
 
     def __init__(self, booster, names: list[str], threshold: float = THRESHOLD):
+        unknown = [name for name in names if name not in _INDEX]
+        if unknown:
+            raise ValueError(f"model file needs features this code does not compute: {unknown[:5]}")
         self.booster = booster
         self.names = names
         self.threshold = threshold
+        self.columns = [_INDEX[name] for name in names]
+        # A model over DOM features only spares the page the candidate extractors.
+        self.needs_candidates = any(name in CANDIDATE_FEATURES for name in names)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "BlockModel | None":
@@ -292,17 +339,15 @@ class BlockModel:
         booster = lightgbm.Booster(model_str=model)
         return cls(booster, booster.feature_name(), json.loads(header)["threshold"])
 
-    def probabilities(self, blocks: list[PageBlock]) -> list[float]:
-        if not blocks:
+    def probabilities(self, page: SegmentedPage) -> list[float]:
+        """Body probability of each block of ``page``."""
+        if not len(page):
             return []
-        import numpy
+        return list(self.booster.predict(page.features[:, self.columns], num_threads=1))
 
-        matrix = numpy.array([[b.features.get(name, math.nan) for name in self.names] for b in blocks],
-                             dtype=numpy.float64)
-        return list(self.booster.predict(matrix, num_threads=1))
-
-    def select(self, blocks: list[PageBlock]) -> list[Block]:
-        return [Block(b.kind, b.text) for b, p in zip(blocks, self.probabilities(blocks)) if p >= self.threshold]
+    def select(self, page: SegmentedPage) -> list[Block]:
+        chosen = zip(page.blocks, self.probabilities(page))
+        return [Block(b.kind, b.text) for b, p in chosen if p >= self.threshold]
 
 
 def write_model(path: Path, model: str, threshold: float) -> None:

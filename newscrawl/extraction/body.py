@@ -86,21 +86,30 @@ def _site_rule_blocks(doc: Document, rules: ExtractionRules) -> list[Block]:
 
 def _general_blocks(doc: Document, rules: ExtractionRules | None, headlines: list[str]) -> list[Block]:
     model = blockmodel.default_model() if USE_BLOCK_MODEL else None
-    page_blocks, candidates = general_candidates(doc, rules, headlines, with_page_blocks=model is not None)
     if model is None:
-        return candidates["rules"]
-    return boilerplate.clean_blocks(model.select(page_blocks), headlines)
+        return general_candidates(doc, rules, headlines)[1]["rules"]
+    if model.needs_candidates:
+        page = general_candidates(doc, rules, headlines, with_page_blocks=True)[0]
+    else:  # a DOM-only model: no candidate extractor runs
+        page = blockmodel.segment(pruned_copy(doc, rules))
+    return boilerplate.clean_blocks(model.select(page), headlines)
 
 
-def general_candidates(doc: Document, rules: ExtractionRules | None, headlines: list[str],
-                       with_page_blocks: bool = True) -> tuple[list, dict]:
-    """The page's text blocks with their features, and the candidate bodies: trafilatura's,
-    readability's (None when it was not asked) and the rule-based choice between them."""
+def pruned_copy(doc: Document, rules: ExtractionRules | None):
+    """A private copy of the page with the site's and the news cleanup applied."""
     tree = copy.deepcopy(doc.tree)
     if rules is not None:
         _apply_site_cleanup(tree, rules)
     boilerplate.prune_tree(tree)
-    page_blocks = blockmodel.segment(tree) if with_page_blocks else []
+    return tree
+
+
+def general_candidates(doc: Document, rules: ExtractionRules | None, headlines: list[str],
+                       with_page_blocks: bool = False) -> tuple:
+    """The pruned page segmented for the block model (None unless asked) and the candidate
+    bodies: trafilatura's, readability's (None when not asked) and the rule-based choice."""
+    tree = pruned_copy(doc, rules)
+    page = blockmodel.segment(tree) if with_page_blocks else None
     found = trafilatura_blocks(tree, doc.url or None)  # works on its own copy
     candidates = {"trafilatura": found, "readability": None}
     length = _length(found)
@@ -110,9 +119,9 @@ def general_candidates(doc: Document, rules: ExtractionRules | None, headlines: 
     if short:
         found = _choose(found, candidates["readability"], doc.tree)
     candidates["rules"] = boilerplate.clean_blocks(found, headlines)
-    if with_page_blocks:
-        blockmodel.add_candidate_features(page_blocks, candidates)
-    return page_blocks, candidates
+    if page is not None:
+        blockmodel.add_candidate_features(page, candidates)
+    return page, candidates
 
 
 def _paragraph_chars(tree) -> int:
