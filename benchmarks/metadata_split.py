@@ -1,12 +1,12 @@
-"""Authors and publication date on the trafilatura-eval pages, split by site into a "tune" and a "held-out" half.
+"""Headline, authors and publication date on the trafilatura-eval pages, split by site into a "tune" and a "held-out" half.
 
     python3 -m benchmarks.metadata_split SNIPPET_SET_DIR [--misses tune] [--trafilatura-cache F.json]
 
 The hosts are shuffled with a fixed seed and cut in two, so no site has pages in both halves.
 Rules are written while reading misses of the tune half only (``--misses tune``); the held-out
 half is scored, never read. Each half is reported next to trafilatura (bare_extraction with
-metadata) on the same pages, with the comparisons of benchmarks/extraction.py (authors as a
-set of names, date the same day), and our date once more on the publisher's own day
+metadata) on the same pages, with the comparisons of benchmarks/extraction.py (headline exact,
+authors as a set of names, date the same day), and our date once more on the publisher's own day
 ("date_local": the stored date is UTC). trafilatura's answers do not change between runs: a
 cache file keeps them.
 """
@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from benchmarks import datasets
-from benchmarks.extraction import _names, run_newscrawl, run_trafilatura_metadata
+from benchmarks.extraction import _names, _norm, run_newscrawl, run_trafilatura_metadata
 from newscrawl.extraction.dates import parse_date
 from newscrawl.extraction.document import decode_html
 
@@ -29,7 +29,7 @@ SEED = 20261202
 # date is a local day already).
 _ANNOTATION = {"date_local": "date"}
 HALVES = ("tune", "held-out")
-FIELDS = ("author", "date", "date_local")
+FIELDS = ("title", "author", "date", "date_local")
 
 
 def split_hosts(pages: list[datasets.Page], seed: int = SEED) -> dict[str, str]:
@@ -46,6 +46,8 @@ def half_pages(pages: list[datasets.Page], half: str, seed: int = SEED) -> list[
 
 
 def is_hit(field: str, got, truth: str) -> bool:
+    if field == "title":
+        return _norm(got) == _norm(truth)
     if field == "author":
         return _names(got) == _names(truth)
     return str(got or "")[:10] == truth[:10]
@@ -53,7 +55,7 @@ def is_hit(field: str, got, truth: str) -> bool:
 
 def ours(page: datasets.Page) -> dict:
     article = run_newscrawl(datasets_html(page), page.url)
-    return {"author": article.authors, "date": str(article.date_published or ""),
+    return {"title": article.headline, "author": article.authors, "date": str(article.date_published or ""),
             "date_local": publisher_day(article.date_published_raw, page.url) or ""}
 
 
@@ -77,9 +79,9 @@ def datasets_html(page: datasets.Page) -> str:
 def theirs(pages: list[datasets.Page], cache: Path | None) -> dict[str, dict]:
     known = json.loads(cache.read_text()) if cache and cache.exists() else {}
     for page in pages:
-        if page.id not in known:
+        if "title" not in known.get(page.id, {}):
             found = run_trafilatura_metadata(datasets_html(page), page.url)
-            known[page.id] = {"author": found.get("authors"), "date": found.get("date")}
+            known[page.id] = {"title": found.get("headline"), "author": found.get("authors"), "date": found.get("date")}
     if cache:
         cache.write_text(json.dumps(known))
     return known

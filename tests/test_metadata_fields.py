@@ -67,6 +67,20 @@ def test_visible_h1_wins_only_when_the_metadata_confirms_it():
     assert fields.headline(sources_of("", unconfirmed)) == "Weather"  # nothing to confirm or beat it
 
 
+def test_a_kicker_line_in_the_h1_is_not_part_of_the_headline():
+    og = '<meta property="og:title" content="{}">'
+    two_spans = "<h1><span class='overline'>Council vote</span> <span>Schools get a bigger budget</span></h1>"
+    assert fields.headline(sources_of(og.format("Schools get a bigger budget - Council vote"), two_spans)) == (
+        "Schools get a bigger budget")
+    line_break = "<h1><span><small>Week in review</small><br>Schools get a bigger budget</span></h1>"
+    assert fields.headline(sources_of(og.format("Week in review | Schools get a bigger budget - Example News"),
+                                      line_break)) == "Schools get a bigger budget"
+    # A headline set on two lines, which the metadata gives as one title, keeps both lines.
+    two_lines = "<h1>Schools get a bigger budget<br>after a long night</h1>"
+    assert fields.headline(sources_of(og.format("Schools get a bigger budget after a long night"), two_lines)) == (
+        "Schools get a bigger budget after a long night")
+
+
 DATE_SOURCES = [
     ("head", jsonld({"@type": "NewsArticle", "headline": "H", "datePublished": "2021-12-01T10:00:00Z"})),
     ("body", '<span itemprop="datePublished" content="2021-12-02T10:00:00Z"></span>'),

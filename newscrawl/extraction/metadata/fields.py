@@ -102,6 +102,9 @@ def headline(sources: PageSources) -> str | None:
     candidates.append(sources.first_meta("sailthru.title", "dc.title", "parsely-title"))
     candidates.append(strip_site_suffix(sources, sources.title) if sources.title else None)
     candidates = [c for c in (clean_page_value(c) for c in candidates) if c]
+    for lines in sources.h1_lines[:3]:
+        if len(lines) == 2 and any(_titles_kicker(c, lines) for c in candidates):
+            return lines[1]  # "Interne Unterlagen im Netz / Daten von Rheinmetall gehackt"
     h1s = [h for h in sources.h1s[:3] if not _is_site_name(sources, h)]
     for h1 in h1s:
         for candidate in candidates:
@@ -169,6 +172,13 @@ def _has_kicker(h1: str, candidate: str) -> bool:
     h1_key, key = comparison_key(h1), comparison_key(candidate)
     return len(key) >= 20 and len(h1_key) > len(key) and h1_key.endswith(key) and len(h1.split()) - len(
         candidate.split()) <= 4
+
+
+def _titles_kicker(candidate: str, lines: list[str]) -> bool:
+    """A metadata title that gives the h1's two lines as separate parts ("Headline - Kicker",
+    "Kicker | Headline - Site"): the first line is a kicker, the second the headline."""
+    parts = {comparison_key(part) for part in TITLE_SEPARATORS.split(candidate)}
+    return all(comparison_key(line) in parts for line in lines)
 
 
 def _word_overlap(first: str, second: str) -> float:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 
 from newscrawl.extraction.document import Document
+from newscrawl.extraction.text import blocks
 from newscrawl.textnorm import clean_page_value, comparison_key
 
 # Sources found by tag name (a fast C-level iteration), then by attribute (one XPath scan).
@@ -58,6 +59,7 @@ class PageSources:
         self.itemprops: dict[str, list] = {}  # itemprop -> elements
         self.times: list = []
         self.h1s: list[str] = []
+        self.h1_lines: list[list[str]] = []  # per h1: its lines (kicker and headline), see h1_lines()
         self.title: str | None = None
         self.rel_authors: list = []
         self.html_lang = self.tree.get("lang") or self.tree.get("xml:lang")
@@ -84,9 +86,11 @@ class PageSources:
             elif tag == "time":
                 self.times.append(element)
             elif tag == "h1":
-                text = clean_page_value(element.text_content())
+                lines = h1_lines(element)
+                text = clean_page_value(" ".join(lines))
                 if text:
                     self.h1s.append(text)
+                    self.h1_lines.append(lines)
             elif self.title is None:  # <title>
                 self.title = clean_page_value(element.text_content())
         for element in _ATTRIBUTE_SOURCES_XPATH(self.tree):
@@ -384,3 +388,17 @@ def in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
         if depth <= 8 and noise_class.search(ancestor.get("class") or ""):
             return ancestor.find(".//h1") is None
     return False
+
+
+def h1_lines(element) -> list[str]:
+    """The lines of an <h1>: split at <br>, or its child elements when nothing but space lies
+    between them (``<span class="kicker">…</span><span>…</span>``). One line for a plain h1."""
+    while len(element) == 1 and not (element.text or "").strip() and not (element[0].tail or "").strip():
+        element = element[0]  # <h1><span>…</span></h1>: look inside
+    children = [child for child in element if isinstance(child.tag, str)]
+    if len(children) >= 2 and not (element.text or "").strip() and all(
+            not (child.tail or "").strip() for child in children) and not any(c.tag == "br" for c in children):
+        lines = [clean_page_value(child.text_content()) for child in children]
+    else:
+        lines = [clean_page_value(block.text) for block in blocks(element)]
+    return [line for line in lines if line]
