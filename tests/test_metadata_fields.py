@@ -188,6 +188,24 @@ def test_french_author_label_in_the_text():
     assert authors_of(body=body) == ["Marie Curie"]
 
 
+@pytest.mark.parametrize("body, expected", [
+    # The label alone in its element, the name in the next one (or in the parent's next one).
+    ("<p>Text of the story.</p><p><em>Von <span>Anna Beispiel</span></em></p>", ["Anna Beispiel"]),
+    ("<div><span>By</span><span><a href='/staff/jo'>Jo Example</a></span></div><p>Text.</p>", ["Jo Example"]),
+    # Byline boxes named in other languages, or by a test id instead of a class.
+    ("<div class='dates_auteurs'>par <span class='auteurs'>Marie Exemple</span>, 21 juin</div>", ["Marie Exemple"]),
+    ("<div class='autor'><h6>Ana Ejemplo | Publicado hace 3 horas</h6></div>", ["Ana Ejemplo"]),
+    ("<div data-testid='article-byline'>By <a>Sam Sample</a></div>", ["Sam Sample"]),
+])
+def test_bylines_in_plain_markup(body, expected):
+    assert authors_of(body=body) == expected
+
+
+def test_a_sentence_starting_with_a_byline_word_is_not_a_byline():
+    body = "<p>Von den zwanzig Teilnehmern kamen nur drei.</p><p>Par ailleurs, le conseil a voté.</p>"
+    assert authors_of(body=body) == []
+
+
 def test_url_day_shown_on_the_page_beats_an_older_time_of_something_else():
     body = ("<time class='published' datetime='2009-04-11 18:06:36'>old</time>"
             "<span class='post-date'>7 December 2021</span>")

@@ -42,8 +42,15 @@ _BY_LINE_XPATH = lxml.etree.XPath(
     "//body//text()[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'BY ')"
     " or starts-with(normalize-space(.), 'Autor:') or starts-with(normalize-space(.), 'Autorin:')"
     " or starts-with(normalize-space(.), 'Author:') or starts-with(normalize-space(.), 'Written by')"
-    " or starts-with(normalize-space(.), 'Auteur :') or starts-with(normalize-space(.), 'Auteur:')]"
+    " or starts-with(normalize-space(.), 'Auteur :') or starts-with(normalize-space(.), 'Auteur:')"
+    " or starts-with(normalize-space(.), 'Von ') or starts-with(normalize-space(.), 'VON ')"
+    " or starts-with(normalize-space(.), 'Text von ') or starts-with(normalize-space(.), 'Text:')"
+    " or starts-with(normalize-space(.), 'Par ') or starts-with(normalize-space(.), 'Por ')"
+    " or normalize-space(.) = 'By' or normalize-space(.) = 'Von' or normalize-space(.) = 'Par'"
+    " or normalize-space(.) = 'Por']"
 )
+# A byline label alone, the name in the elements after it: "By <a>Jane Doe</a>", "Von <span>…".
+_BARE_LABEL = re.compile(r"^(?:by|von|par|por|text von|[\w ]{2,20}:)$", re.I)
 _TAG_LIST_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
     " or contains(@class, 'topics-list')][.//a]"
@@ -451,11 +458,17 @@ def _by_line_names(sources: PageSources) -> list[str]:
         parent = text_node.getparent()
         if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
             continue
-        names = [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
-        if not names and text.endswith(":"):  # the label alone; the name is in the next element
-            whole = clean_page_value(parent.text_content())
-            if whole and len(whole) <= 80:
-                names = [n for n in parse_byline(whole, sources.site_names) if looks_like_name(n)]
+        bare = bool(_BARE_LABEL.match(text))
+        names = [] if bare else [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
+        holder = parent
+        for _ in range(2):  # the label alone: the name is in the next element, or its parent's
+            if names or holder is None or not bare:
+                break
+            whole = clean_page_value(holder.text_content())
+            if not whole or len(whole) > 80:
+                break
+            names = [n for n in parse_byline(whole, sources.site_names) if looks_like_name(n)]
+            holder = holder.getparent()
         if names:
             return names
     return []

@@ -25,7 +25,8 @@ _ATTRIBUTE_SOURCES_XPATH = lxml.etree.XPath("//*[@itemprop or @rel='author']")
 # Elements whose class or id says they hold the byline or the date (found on first use).
 _BYLINE_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@id, 'byline')"
-    " or contains(@class, 'Byline') or contains(@class, 'Author') or contains(@class, 'contributor')]"
+    " or contains(@class, 'Byline') or contains(@class, 'Author') or contains(@class, 'contributor')"
+    " or contains(@class, 'auteur') or contains(@class, 'autor') or contains(@data-testid, 'byline')]"
 )
 _DATE_ELEMENT_XPATH = lxml.etree.XPath(
     "//body//*[contains(@class, 'date') or contains(@class, 'Date') or contains(@class, 'publish')"
