@@ -206,6 +206,22 @@ def test_a_sentence_starting_with_a_byline_word_is_not_a_byline():
     assert authors_of(body=body) == []
 
 
+def test_a_bare_byline_label_in_a_list_of_other_stories_is_not_the_author():
+    ticker = "<ul class='ticker'><li>By <span>Wire Agency</span></li></ul><p>Text of the story.</p>"
+    assert authors_of(body=ticker) == []
+
+
+def test_a_date_long_after_the_url_day_is_a_republication():
+    url = "https://blog.example.com/home/2017/7/12/a-trip-east"
+    head = jsonld({"@type": "BlogPosting", "headline": "A trip east", "datePublished": "2019-06-17T18:28:00+0200"})
+    sources = PageSources(parse_document(f"<html><head>{head}</head><body><p>Text.</p></body></html>", url))
+    assert published(sources) == "2017-07-12"  # the day of the URL
+    # Within a week of the URL's day, the structured date and its time stand.
+    head = jsonld({"@type": "BlogPosting", "headline": "A trip east", "datePublished": "2017-07-14T09:00:00+0200"})
+    sources = PageSources(parse_document(f"<html><head>{head}</head><body><p>Text.</p></body></html>", url))
+    assert published(sources) == "2017-07-14T09:00:00+0200"
+
+
 def test_url_day_shown_on_the_page_beats_an_older_time_of_something_else():
     body = ("<time class='published' datetime='2009-04-11 18:06:36'>old</time>"
             "<span class='post-date'>7 December 2021</span>")

@@ -23,6 +23,7 @@ from newscrawl.extraction.authors import dedupe_names, looks_like_name, parse_by
 from newscrawl.extraction.dates import date_from_url, parse_date
 from newscrawl.extraction.metadata.language_guess import STOPWORD_SETS, guess_language
 from newscrawl.extraction.metadata.sources import (
+    FOREIGN_CONTAINERS,
     TITLE_SEPARATORS,
     UPDATED_LABEL,
     PageSources,
@@ -280,6 +281,10 @@ def date_published(sources: PageSources, rules: ExtractionRules, modified: str |
         # The page shows the URL's day too: the date found belongs to something else on it.
         shown = structured + marked_published + unmarked + [text for text, _ in sources.date_elements]
         published = _first_date((v for v in shown if _same_day(v, url_day, url)), url) or published
+    elif url_day and _long_after_day(published, url_day, url):
+        # Re-published (a moved blog, a refreshed evergreen page): the URL keeps the first day.
+        shown = structured + marked_published + unmarked + [text for text, _ in sources.date_elements]
+        published = _first_date((v for v in shown if _same_day(v, url_day, url)), url) or _url_date_text(url)
     return published
 
 
@@ -291,6 +296,11 @@ def _same_day(value, day, url: str) -> bool:
 def _far_from_day(value: str, day, url: str) -> bool:
     """More than two days before the date in the URL, which the CMS wrote when the story was made."""
     return parse_date(value, url) - day < -timedelta(days=2)
+
+
+def _long_after_day(value: str, day, url: str) -> bool:
+    """More than a week after the date in the URL."""
+    return parse_date(value, url) - day > timedelta(days=7)
 
 
 def _rule_date(sources: PageSources, rules: ExtractionRules) -> str | None:
@@ -459,6 +469,8 @@ def _by_line_names(sources: PageSources) -> list[str]:
         if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
             continue
         bare = bool(_BARE_LABEL.match(text))
+        if bare and (parent.tag in FOREIGN_CONTAINERS or in_foreign_container(parent)):  # "By <span>REUTERS</span>" in a news ticker's list
+            continue
         names = [] if bare else [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
         holder = parent
         for _ in range(2):  # the label alone: the name is in the next element, or its parent's

@@ -41,7 +41,7 @@ _ARTICLE_TYPE_RANK = {
     "webpage": 1, "itempage": 1, "aboutpage": 1, "collectionpage": 0, "medicalwebpage": 1,
 }
 # Containers whose <time>/byline belong to other stories (related lists, comments, footers).
-_FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
+FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
 _NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser", re.I)
 _PUBLISHED_LABEL = re.compile(r"publi|posted|created|first|pubdate|issued|erschienen|veröffentlicht", re.I)
 UPDATED_LABEL = re.compile(r"updat|modif|edited|revised|aktualisiert|actualiz|atualiz|mis à jour", re.I)
@@ -384,7 +384,7 @@ def in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
         depth += 1
         if ancestor.tag in ("body", "html"):  # their classes describe the page layout
             return False
-        if ancestor.tag in _FOREIGN_CONTAINERS:
+        if ancestor.tag in FOREIGN_CONTAINERS:
             return True
         if depth <= 8 and noise_class.search(ancestor.get("class") or ""):
             return ancestor.find(".//h1") is None
