@@ -211,6 +211,15 @@ def test_a_bare_byline_label_in_a_list_of_other_stories_is_not_the_author():
     assert authors_of(body=ticker) == []
 
 
+def test_the_visible_byline_adds_a_coauthor_the_structured_data_dropped():
+    head = jsonld({"@type": "NewsArticle", "headline": "H", "author": {"@type": "Person", "name": "Ann Example"}})
+    both = "<span class='author'>von Ann Example, Ben Second</span><p>Text.</p>"
+    assert authors_of(head, both) == ["Ann Example", "Ben Second"]
+    # A lone extra word is a place or a desk, not a co-author.
+    place = "<span class='author'>Ann Example, Montréal</span><p>Text.</p>"
+    assert authors_of(head, place) == ["Ann Example"]
+
+
 def test_a_date_long_after_the_url_day_is_a_republication():
     url = "https://blog.example.com/home/2017/7/12/a-trip-east"
     head = jsonld({"@type": "BlogPosting", "headline": "A trip east", "datePublished": "2019-06-17T18:28:00+0200"})

@@ -407,7 +407,8 @@ def authors(sources: PageSources, rules: ExtractionRules) -> list[str]:
     rel=author > byline-classed elements > a short "By ..." text line anywhere in the body.
 
     Among the structured sources a later one wins only when it names everyone the first one
-    names and more (the Evening Standard's JSON-LD drops the second author).
+    names and more (the Evening Standard's JSON-LD drops the second author); so does the
+    visible byline, when its extra names are full names.
     """
     sites = sources.site_names
     if rules.author_selector:
@@ -432,13 +433,23 @@ def authors(sources: PageSources, rules: ExtractionRules) -> list[str]:
             keys = {n.casefold() for n in names}
             if keys > best_keys:
                 best, best_keys = names, keys
-        return best
+        return _with_visible_coauthors(best, _byline_elements_names(sources))
     names = []
     for element in sources.rel_authors[:5]:
         names += parse_byline(_byline_text(element), sites)
     if names:
         return dedupe_names(names)
     return _byline_elements_names(sources) or _by_line_names(sources)
+
+
+def _with_visible_coauthors(structured: list[str], visible: list[str]) -> list[str]:
+    """The visible byline when it names everyone the structured data names, and more people
+    (full names: a lone extra word is a place or a desk, "Montréal"): the data dropped a co-author."""
+    given = {name.casefold() for name in structured}
+    extra = [name for name in visible if name.casefold() not in given]
+    if extra and given <= {name.casefold() for name in visible} and all(len(n.split()) >= 2 for n in extra):
+        return visible
+    return structured
 
 
 def _byline_elements_names(sources: PageSources) -> list[str]:
