@@ -221,8 +221,8 @@ class RunLock:
         """Delete the stale locks named *prefix*... other than ours (the dead workers of a fleet),
         marking their runs abandoned like a take-over does. Returns how many were freed."""
         with self.engine.connect() as conn:
-            peers = [row for row in conn.execute(select(crawl_locks).where(crawl_locks.c.name != self.name))
-                     if row.name.startswith(prefix)]
+            peers = list(conn.execute(select(crawl_locks).where(
+                crawl_locks.c.name != self.name, crawl_locks.c.name.startswith(prefix, autoescape=True))))
         freed = 0
         for holder in peers:
             reason = self.stale_reason(holder)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -322,6 +323,28 @@ def test_lock_with_stale_heartbeat_is_taken_over(engine, caplog):
     assert held.token == lock.token and held.pid == os.getpid()
     # A live lock on another host, recently refreshed, is respected.
     assert not RunLock(engine, "news", "news").acquire()
+
+
+def test_a_fleet_worker_frees_only_its_own_crawls_stale_peer_locks(engine):
+    old, now = datetime.now(UTC) - timedelta(hours=2), datetime.now(UTC)
+
+    def holder(name, beat):
+        return {"name": name, "token": uuid.uuid4().hex, "spider": "news", "pid": 1, "hostname": "another-host",
+                "started_at": beat, "heartbeat": beat}
+
+    with engine.begin() as conn:
+        conn.execute(insert(crawl_locks), [
+            holder("news my_site worker w2", old),  # a dead peer: freed
+            holder("news my_site worker w3", now),  # a live peer: kept
+            holder("news myXsite worker w2", old),  # another crawl ("_" is no wildcard here): kept
+            holder("news my_site", old),  # the crawl run outside the fleet: not a peer
+        ])
+    lock = RunLock(engine, "news my_site worker w1", "news", LockSettings(stale_after=600))
+    assert lock.acquire()
+    assert lock.free_stale_peers("news my_site worker ") == 1
+    with engine.connect() as conn:
+        names = set(conn.execute(select(crawl_locks.c.name)).scalars())
+    assert names == {"news my_site worker w1", "news my_site worker w3", "news myXsite worker w2", "news my_site"}
 
 
 def test_waiting_gives_up_after_run_lock_wait(engine):
