@@ -74,8 +74,17 @@ def test_headline_always_right(page):
         f"{got['headline']!r} != {page.expected['headline']!r}")
 
 
-# Fields checked page by page (headline: always right, above), with their known misses.
-KNOWN_MISSES = {"date_published": KNOWN_DATE_MISSES, "authors": KNOWN_AUTHOR_MISSES}
+# Every field is checked page by page (headline: always right, above), with its known misses:
+# the floors alone let a one-page regression pass.
+KNOWN_MISSES = {
+    "date_published": KNOWN_DATE_MISSES,
+    "authors": KNOWN_AUTHOR_MISSES,
+    "date_modified": {"sh-spokesman.com-c13b9c0e"},  # Pacific time written without a zone, as its date
+    "main_image": {"sh-entermedia.co.kr-0ec95c72"},  # only a non-standard "og:image1" meta names it
+    "tags": {"sh-space.com-686bb170"},  # two CMS-internal keywords ("serversidehawk", "videoarticle") kept
+    "section": {"sh-telegraph.co.uk-88c328b6", "sh-theverge.com-785affa2"},  # only in the breadcrumb nav
+}
+KNOWN_MISSES |= {field: set() for field in FIELDS if field not in KNOWN_MISSES and field != "headline"}
 
 
 def _pages(known: bool) -> list:
