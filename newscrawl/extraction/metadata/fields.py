@@ -277,30 +277,21 @@ def date_published(sources: PageSources, rules: ExtractionRules, modified: str |
     url_day = date_from_url(url)
     if url_day and published is None:
         published = _url_date_text(url)
-    elif url_day and _far_from_day(published, url_day, url):
-        # The page shows the URL's day too: the date found belongs to something else on it.
-        shown = structured + marked_published + unmarked + [text for text, _ in sources.date_elements]
-        published = _first_date((v for v in shown if _same_day(v, url_day, url)), url) or published
-    elif url_day and _long_after_day(published, url_day, url):
-        # Re-published (a moved blog, a refreshed evergreen page): the URL keeps the first day.
-        shown = structured + marked_published + unmarked + [text for text, _ in sources.date_elements]
-        published = _first_date((v for v in shown if _same_day(v, url_day, url)), url) or _url_date_text(url)
+    elif url_day:
+        # The CMS wrote the URL's day when the story was made. More than two days before it, the date
+        # found belongs to something else (if the page shows the URL's day too); more than a week
+        # after it, the story was re-published (a moved blog, a refreshed page): the URL keeps the day.
+        offset = parse_date(published, url) - url_day
+        if offset < -timedelta(days=2) or offset > timedelta(days=7):
+            shown = structured + marked_published + unmarked + [text for text, _ in sources.date_elements]
+            on_url_day = _first_date((v for v in shown if _same_day(v, url_day, url)), url)
+            published = on_url_day or (published if offset < timedelta(0) else _url_date_text(url))
     return published
 
 
 def _same_day(value, day, url: str) -> bool:
     parsed = parse_date(value, url) if isinstance(value, str) else None
     return parsed is not None and parsed.date() == day.date()
-
-
-def _far_from_day(value: str, day, url: str) -> bool:
-    """More than two days before the date in the URL, which the CMS wrote when the story was made."""
-    return parse_date(value, url) - day < -timedelta(days=2)
-
-
-def _long_after_day(value: str, day, url: str) -> bool:
-    """More than a week after the date in the URL."""
-    return parse_date(value, url) - day > timedelta(days=7)
 
 
 def _rule_date(sources: PageSources, rules: ExtractionRules) -> str | None:
@@ -479,19 +470,24 @@ def _by_line_names(sources: PageSources) -> list[str]:
         parent = text_node.getparent()
         if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
             continue
-        bare = bool(_BARE_LABEL.match(text))
-        if bare and (parent.tag in FOREIGN_CONTAINERS or in_foreign_container(parent)):  # "By <span>REUTERS</span>" in a news ticker's list
-            continue
-        names = [] if bare else [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
-        holder = parent
-        for _ in range(2):  # the label alone: the name is in the next element, or its parent's
-            if names or holder is None or not bare:
-                break
-            whole = clean_page_value(holder.text_content())
-            if not whole or len(whole) > 80:
-                break
-            names = [n for n in parse_byline(whole, sources.site_names) if looks_like_name(n)]
-            holder = holder.getparent()
+        if _BARE_LABEL.match(text):  # the label alone: the name is in the next element
+            if parent.tag in FOREIGN_CONTAINERS or in_foreign_container(parent):
+                continue  # "By <span>REUTERS</span>" in a news ticker's list
+            names = _names_after_label(parent, sources.site_names)
+        else:
+            names = [n for n in parse_byline(text, sources.site_names) if looks_like_name(n)]
+        if names:
+            return names
+    return []
+
+
+def _names_after_label(element, sites) -> list[str]:
+    """Names in the short text of a label's element, or else of its parent's."""
+    for holder in (element, element.getparent()):
+        whole = clean_page_value(holder.text_content()) if holder is not None else None
+        if not whole or len(whole) > 80:
+            break
+        names = [n for n in parse_byline(whole, sites) if looks_like_name(n)]
         if names:
             return names
     return []
