@@ -60,7 +60,7 @@ def featurize(page: Page, names: list[str]) -> PageData:
         segmented, candidates = general_candidates(doc, None, headlines, with_page_blocks=True)
         rules = candidates["rules"]
         texts, kinds = [b.text for b in segmented.blocks], [b.kind for b in segmented.blocks]
-        matrix = segmented.features[:, [blockmodel.FEATURE_NAMES.index(n) for n in names]].astype(numpy.float32)
+        matrix = segmented.features[:, blockmodel.feature_columns(names)].astype(numpy.float32)
     return PageData(page, texts, kinds, matrix, label_blocks(page, texts), headlines,
                     "\n".join(b.text for b in rules))
 

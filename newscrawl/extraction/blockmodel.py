@@ -122,6 +122,7 @@ class SegmentedPage:
 
     blocks: list[PageBlock]
     features: object = field(repr=False, default=None)  # numpy array
+    chars: object = field(repr=False, default=None)  # characters of each block (numpy array)
     containers: list = field(repr=False, default_factory=list)  # (ids, chars) per CONTAINER_LEVELS
 
     def __len__(self) -> int:
@@ -207,7 +208,7 @@ def _add_dom_features(page: SegmentedPage) -> None:
     def put(name, values):
         matrix[:, _INDEX[name]] = values
 
-    chars = numpy.array([len(b.text) for b in blocks], dtype=numpy.float64)
+    chars = page.chars = numpy.array([len(b.text) for b in blocks], dtype=numpy.float64)
     links = numpy.array([b.link_chars for b in blocks], dtype=numpy.float64)
     word_lists = [_WORD.findall(b.text) for b in blocks]
     words = numpy.array([len(w) for w in word_lists], dtype=numpy.float64)
@@ -286,7 +287,7 @@ def add_candidate_features(page: SegmentedPage, candidates: dict) -> None:
     blocks, n = page.blocks, len(page.blocks)
     if not n:
         return
-    chars, containers = numpy.array([len(b.text) for b in blocks], dtype=numpy.float64), page.containers
+    chars, containers = page.chars, page.containers
 
     def put(name, values):
         page.features[:, _INDEX[name]] = values
@@ -315,17 +316,22 @@ def feature_names() -> list[str]:
     return list(FEATURE_NAMES)
 
 
+def feature_columns(names: list[str]) -> list[int]:
+    """Columns of SegmentedPage.features holding ``names``; ValueError for a feature not computed."""
+    unknown = [name for name in names if name not in _INDEX]
+    if unknown:
+        raise ValueError(f"model file needs features this code does not compute: {unknown[:5]}")
+    return [_INDEX[name] for name in names]
+
+
 class BlockModel:
     """A trained LightGBM booster over block features."""
 
     def __init__(self, booster, names: list[str], threshold: float = THRESHOLD):
-        unknown = [name for name in names if name not in _INDEX]
-        if unknown:
-            raise ValueError(f"model file needs features this code does not compute: {unknown[:5]}")
+        self.columns = feature_columns(names)
         self.booster = booster
         self.names = names
         self.threshold = threshold
-        self.columns = [_INDEX[name] for name in names]
         # A model over DOM features only spares the page the candidate extractors.
         self.needs_candidates = any(name in CANDIDATE_FEATURES for name in names)
 
