@@ -59,8 +59,7 @@ class PageSources:
         self.jsonld_nodes: list[dict] = []
         self.itemprops: dict[str, list] = {}  # itemprop -> elements
         self.times: list = []
-        self.h1s: list[str] = []
-        self.h1_lines: list[list[str]] = []  # per h1: its lines (kicker and headline), see h1_lines()
+        self.h1_lines: list[list[str]] = []  # per h1 with text: its lines (kicker and headline), see h1_lines()
         self.title: str | None = None
         self.rel_authors: list = []
         self.html_lang = self.tree.get("lang") or self.tree.get("xml:lang")
@@ -69,6 +68,11 @@ class PageSources:
         self.jsonld_pages = self._find_jsonld_pages()
         self.site_names = self._site_names()
         self.site_keys = {comparison_key(name) for name in self.site_names}
+
+    @cached_property
+    def h1s(self) -> list[str]:
+        """The text of each <h1> that has any, its lines joined by a space."""
+        return [clean_page_value(" ".join(lines)) for lines in self.h1_lines]
 
     # ---- collection: one walk over the tree -------------------------------------------------
 
@@ -88,9 +92,7 @@ class PageSources:
                 self.times.append(element)
             elif tag == "h1":
                 lines = h1_lines(element)
-                text = clean_page_value(" ".join(lines))
-                if text:
-                    self.h1s.append(text)
+                if lines:
                     self.h1_lines.append(lines)
             elif self.title is None:  # <title>
                 self.title = clean_page_value(element.text_content())
