@@ -191,6 +191,24 @@ def test_heading_and_link_list_inside_the_body_are_removed():
     assert PARAGRAPHS[-1] in result.text
 
 
+def test_text_inside_named_anchors_and_headings_with_permalink_icons_are_kept():
+    question = "Why did the council wait so long before agreeing to pay for the repairs?"
+    named = f'<p><a name="question">{question}</a></p>'
+    heading = '<h2 id="cost">Who pays for the wall<a href="#cost" class="heading-link" aria-label="link"></a></h2>'
+    more = "".join(f"<p>{text} Later that week, more was said.</p>" for text in PARAGRAPHS)  # no second opinion
+    result = body_of(article_page(inside=named + heading + more), headline=HEADLINE)
+    assert question in result.text.split("\n")
+    assert "Who pays for the wall" in result.text.split("\n")
+
+
+def test_scripted_buttons_written_as_anchors_stay_links():
+    buttons = '<p><a class="follow">Follow</a> <a class="share" onclick="share()">Share this article</a></p>'
+    more = "".join(f"<p>{text} Later that week, more was said.</p>" for text in PARAGRAPHS)
+    result = body_of(article_page(inside=more + buttons), headline=HEADLINE)
+    assert "Share this article" not in result.text
+    assert PARAGRAPHS[-1] in result.text
+
+
 def test_figure_captions_and_credits_are_removed():
     figure = ('<figure><img src="wall.jpg" alt="The old sea wall"><figcaption>The old sea wall gave way in '
               'January. Picture: PA</figcaption></figure><p class="image-credit">Photo: Jane Doe/Example Agency</p>')

@@ -7,6 +7,7 @@ with metadata extraction and must stay intact):
 3. when that body is short, or holds little of the page's <p> text, readability gives a
    second opinion (_choose): a clear miss is replaced, a moderate extension accepted,
    and two long disjoint bodies are the two parts of one article, kept in page order;
+   when both miss, trafilatura's whole cascade (its own fallbacks) is the last resort;
 4. block cleanup (boilerplate.BLOCK_RULES) drops headline, bylines, promos, sign-offs.
 """
 
@@ -18,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from newscrawl.extraction import blockmodel, boilerplate
-from newscrawl.extraction.candidates import readability_blocks, trafilatura_blocks
+from newscrawl.extraction.candidates import readability_blocks, trafilatura_blocks, trafilatura_recovery_blocks
 from newscrawl.extraction.document import Document
 from newscrawl.extraction.headlines import headline_candidates
 from newscrawl.extraction.rules import ExtractionRules
@@ -33,6 +34,7 @@ MAX_EXTENSION = 2.5  # readability may extend trafilatura's body up to this fact
 MIN_PARAGRAPH_SHARE = 0.4  # a body with less of the page's <p> text than this gets a second opinion
 MAX_PARTS_OVERLAP = 0.1  # two bodies sharing less than this are different parts (or one is wrong)
 MIN_PART_CHARS = 1000
+MAX_LINK_TEXT_SHARE = 0.5  # a last-resort body with more of its text in links than this is a link list
 MIN_BODY_WORDS = 5  # fewer words than this is a label ("Advertisement"), not an article
 _WORDS = re.compile(r"\w+")
 # The block model (blockmodel.py) decides block by block when True and a model file ships.
@@ -114,14 +116,27 @@ def general_candidates(doc: Document, rules: ExtractionRules | None, headlines: 
     candidates = {"trafilatura": found, "readability": None}
     length = _length(found)
     short = length < SHORT_BODY_CHARS or length < MIN_PARAGRAPH_SHARE * _paragraph_chars(tree)
+    recovery = _recovery(tree, doc.url or None) if length < MIN_BODY_CHARS else []
     if short or (with_page_blocks and MODEL_ALWAYS_READABILITY):
         candidates["readability"] = readability_blocks(tree)  # last user of the copy
     if short:
         found = _choose(found, candidates["readability"], doc.tree)
+    if _length(found) < MIN_BODY_CHARS < _length(recovery):
+        found = recovery  # both missed: trafilatura's own fallbacks may still find it
     candidates["rules"] = boilerplate.clean_blocks(found, headlines)
     if page is not None:
         blockmodel.add_candidate_features(page, candidates)
     return page, candidates
+
+
+def _recovery(tree, url: str | None) -> list[Block]:
+    """trafilatura's whole cascade, unless what it finds is mostly link text (a navigation page)."""
+    found = trafilatura_recovery_blocks(tree, url)
+    if found:
+        links = " ".join(a.text_content() for a in tree.iter("a"))
+        if shingle_overlap(_text(found), links) > MAX_LINK_TEXT_SHARE:
+            return []
+    return found
 
 
 def _paragraph_chars(tree) -> int:

@@ -3,7 +3,8 @@
 Two stages, both general (no site names), each a list of small rules so that a
 rule's effect can be measured by leaving it out:
 - TREE_RULES run on a private copy of the page before extraction: they put drop caps
-  back, drop pop-up dialogs (cookie consent), figure captions and credits (also plain
+  back, drop pop-up dialogs (cookie consent), turn anchors that link nowhere into text
+  (else link-density tests drop their paragraph), drop figure captions and credits (also plain
   text beside an image that names it or credits it), and the
   sidebars/teasers that a heading like "Most read" or "More on this story" introduces.
 - BLOCK_RULES run on the extracted blocks: they drop a leading headline, byline and
@@ -287,7 +288,22 @@ def drop_dialogs(tree: HtmlElement) -> None:
             remove_element(element)
 
 
-TREE_RULES: list[TreeRule] = [join_drop_caps, drop_dialogs, drop_captions, drop_plain_captions, drop_teaser_blocks]
+def unwrap_anchors_without_links(tree: HtmlElement) -> None:
+    """Anchors that are not links: a named anchor (``<a name>`` with no href) keeps its text
+    as plain text, an empty in-page link (a heading's permalink icon) goes. Else the
+    extractor's link-density tests drop the paragraph or heading that holds them.
+    (An ``<a>`` with neither href nor name is a scripted button, "Share": left alone.)"""
+    for anchor in list(tree.iter("a")):
+        href = (anchor.get("href") or "").strip()
+        if not href:
+            if anchor.get("name"):
+                anchor.drop_tag()
+        elif href.startswith("#") and not len(anchor) and not (anchor.text or "").strip():
+            remove_element(anchor)
+
+
+TREE_RULES: list[TreeRule] = [join_drop_caps, drop_dialogs, unwrap_anchors_without_links, drop_captions,
+                              drop_plain_captions, drop_teaser_blocks]
 
 
 # --- block stage ------------------------------------------------------------------------

@@ -25,6 +25,18 @@ def trafilatura_blocks(tree: HtmlElement, url: str | None, precision: bool = Tru
     return blocks(result.body)
 
 
+def trafilatura_recovery_blocks(tree: HtmlElement, url: str | None) -> list[Block]:
+    """trafilatura's whole cascade (balanced mode, its own fallbacks): the last resort
+    when the precise extractor and readability both found next to nothing."""
+    result = trafilatura.bare_extraction(
+        tree, url=url, fast=False, include_comments=False, include_tables=True,
+        with_metadata=False, deduplicate=False,
+    )
+    if result is None or result.body is None:
+        return []
+    return blocks(result.body)
+
+
 def readability_blocks(tree: HtmlElement) -> list[Block]:
     """readability (trafilatura's fork, which takes a tree). It CONSUMES ``tree``: pass a copy.
 
