@@ -6,8 +6,9 @@ The hosts are shuffled with a fixed seed and cut in two, so no site has pages in
 Rules are written while reading misses of the tune half only (``--misses tune``); the held-out
 half is scored, never read. Each half is reported next to trafilatura (bare_extraction with
 metadata) on the same pages, with the comparisons of benchmarks/extraction.py (headline exact,
-authors as a set of names, date the same day), and our date once more on the publisher's own day
-("date_local": the stored date is UTC). trafilatura's answers do not change between runs: a
+authors as a set of names, date the same day), the headline once more ignoring case ("title_case":
+some annotators copied a headline as the page shows it, uppercased by CSS), and our date once more on
+the publisher's own day ("date_local": the stored date is UTC). trafilatura's answers do not change between runs: a
 cache file keeps them.
 """
 
@@ -27,9 +28,10 @@ from newscrawl.extraction.document import decode_html
 SEED = 20261202
 # "date_local": our date on the publisher's own day, scored against the date annotation (trafilatura's
 # date is a local day already).
-_ANNOTATION = {"date_local": "date"}
+# "title_case": the title ignoring case (some annotations copy a headline as shown, uppercased by CSS).
+_ANNOTATION = {"date_local": "date", "title_case": "title"}
 HALVES = ("tune", "held-out")
-FIELDS = ("title", "author", "date", "date_local")
+FIELDS = ("title", "title_case", "author", "date", "date_local")
 
 
 def split_hosts(pages: list[datasets.Page], seed: int = SEED) -> dict[str, str]:
@@ -48,6 +50,8 @@ def half_pages(pages: list[datasets.Page], half: str, seed: int = SEED) -> list[
 def is_hit(field: str, got, truth: str) -> bool:
     if field == "title":
         return _norm(got) == _norm(truth)
+    if field == "title_case":
+        return _norm(got).casefold() == _norm(truth).casefold()
     if field == "author":
         return _names(got) == _names(truth)
     return str(got or "")[:10] == truth[:10]
@@ -55,7 +59,7 @@ def is_hit(field: str, got, truth: str) -> bool:
 
 def ours(page: datasets.Page) -> dict:
     article = run_newscrawl(datasets_html(page), page.url)
-    return {"title": article.headline, "author": article.authors, "date": str(article.date_published or ""),
+    return {"title": article.headline, "title_case": article.headline, "author": article.authors, "date": str(article.date_published or ""),
             "date_local": publisher_day(article.date_published_raw, page.url) or ""}
 
 
@@ -112,7 +116,7 @@ def score_half(half: str, pages: list[datasets.Page], other: dict, show_misses: 
     figures = {}
     for field in FIELDS:
         annotated = [p for p in pages if p.annotations.get(_ANNOTATION.get(field, field))]
-        rates = {name: sum(is_hit(field, found[p.id].get(field, found[p.id]["date"]),
+        rates = {name: sum(is_hit(field, found[p.id].get(field, found[p.id][_ANNOTATION.get(field, field)]),
                                   p.annotations[_ANNOTATION.get(field, field)]) for p in annotated)
                  / len(annotated) for name, found in (("newscrawl", results), ("trafilatura", other))}
         figures[f"{half}/{field}"] = {"pages": len(annotated)} | rates

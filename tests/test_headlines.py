@@ -39,3 +39,32 @@ def test_kicker_glued_into_the_h1_is_left_out_when_the_metadata_has_the_headline
 def test_unrelated_h1_does_not_replace_the_headline():
     html = page("Newsletter", "Minister resigns over leaked memo - Example News", "Minister resigns over leaked memo")
     assert headline(html) == "Minister resigns over leaked memo"
+
+
+def plain_page(header: str, title: str, article_heading: str = "") -> str:
+    return (f"<html><head><title>{title}</title></head><body><div id='header'>{header}</div>"
+            f"<div id='content'>{article_heading}<p>{'Text of the post. ' * 30}</p></div></body></html>")
+
+
+def test_h1_that_links_to_the_home_page_is_the_site_logo_not_the_headline():
+    html = plain_page("<h1><a href='/'>Liebe geht durch den Magen</a></h1>",
+                      "Rinderleber mit Apfel und Zwiebel | Liebe geht durch den Magen")
+    assert headline(html) == "Rinderleber mit Apfel und Zwiebel"
+
+
+def test_h1_named_logo_is_the_site_name_and_the_article_h1_wins():
+    html = plain_page("<h1 class='logo'><a href='https://example.org/blog/'>Steinzeit &amp; Co</a></h1>",
+                      "Werkzeuge des Neandertalers | Steinzeit &amp; Co", "<h1>Werkzeuge des Neandertalers</h1>")
+    assert headline(html) == "Werkzeuge des Neandertalers"
+
+
+def test_h1_linking_to_its_own_article_stays_the_headline():
+    html = plain_page("", "Python interning explained | Example Blog", "<header class='entry-header'><h1 class='entry-title'>"
+                      "<a href='/a/1'>Interning of small integers in Python</a></h1></header>")
+    assert headline(html) == "Interning of small integers in Python"
+
+
+def test_classic_wordpress_title_loses_its_site_and_blog_archive_parts():
+    html = plain_page("<h1><a href='https://example.org'>Four Years Remaining</a></h1>",
+                      "Four Years Remaining » Blog Archive » Interning of Small Integers in Python")
+    assert headline(html) == "Interning of Small Integers in Python"

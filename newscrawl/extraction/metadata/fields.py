@@ -131,6 +131,9 @@ def headline(sources: PageSources) -> str | None:
     return h1s[0] if h1s else None
 
 
+_BLOG_ARCHIVE_KEYS = {"blogarchive", "blogarchiv"}  # WordPress's classic theme: "Site » Blog Archive » Post"
+
+
 def strip_site_suffix(sources: PageSources, title: str | None) -> str | None:
     """'Headline - BBC News' -> 'Headline'; also a leading 'Site | '. Separators inside the
     headline are kept as written."""
@@ -150,10 +153,13 @@ def strip_site_suffix(sources: PageSources, title: str | None) -> str | None:
         else:
             break
     start = 0
-    for separator in separators:  # drop a leading site part
-        if separator.end() <= end and comparison_key(title[:separator.start()]) in site_keys:
-            start = separator.end()
-        break
+    for separator in separators:  # drop leading site parts ("Site » Blog Archive » Headline")
+        if separator.end() > end:
+            break
+        part = comparison_key(title[start:separator.start()])
+        if part not in site_keys and part not in _BLOG_ARCHIVE_KEYS:
+            break
+        start = separator.end()
     return clean_page_value(title[start:end]) or clean_page_value(title)
 
 

@@ -45,7 +45,7 @@ FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
 _NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser", re.I)
 _PUBLISHED_LABEL = re.compile(r"publi|posted|created|first|pubdate|issued|erschienen|veröffentlicht", re.I)
 UPDATED_LABEL = re.compile(r"updat|modif|edited|revised|aktualisiert|actualiz|atualiz|mis à jour", re.I)
-TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»›]\s+|\s+::\s+")
 
 
 class PageSources:
@@ -60,6 +60,7 @@ class PageSources:
         self.itemprops: dict[str, list] = {}  # itemprop -> elements
         self.times: list = []
         self.h1_lines: list[list[str]] = []  # per h1 with text: its lines (kicker and headline), see h1_lines()
+        self.logo_names: list[str] = []  # text of <h1> logos (is_logo_heading): site names, not headlines
         self.title: str | None = None
         self.rel_authors: list = []
         self.html_lang = self.tree.get("lang") or self.tree.get("xml:lang")
@@ -91,6 +92,9 @@ class PageSources:
             elif tag == "time":
                 self.times.append(element)
             elif tag == "h1":
+                if is_logo_heading(element, self.url):
+                    self.logo_names.append(clean_page_value(element.text_content()))
+                    continue
                 lines = h1_lines(element)
                 if lines:
                     self.h1_lines.append(lines)
@@ -136,7 +140,7 @@ class PageSources:
 
     def _site_names(self) -> set[str]:
         names = set(self.meta.get("og:site_name", [])) | set(self.meta.get("application-name", []))
-        names |= set(self.meta.get("twitter:site", []))
+        names |= set(self.meta.get("twitter:site", [])) | set(self.logo_names)
         for node in self.jsonld_pages + [
             n for n in self.jsonld_nodes
             if "Organization" in jsonld_types(n) or "NewsMediaOrganization" in jsonld_types(n)
@@ -390,6 +394,29 @@ def in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
             return True
         if depth <= 8 and noise_class.search(ancestor.get("class") or ""):
             return ancestor.find(".//h1") is None
+    return False
+
+
+_LOGO_NAME = re.compile(r"(?:^|[\s_-])(?:logo|masthead|branding|brand|site-?title|site-?name)(?:$|[\s_-])", re.I)
+
+
+def is_logo_heading(element, url: str) -> bool:
+    """An <h1> that is the site's logo: all its text is one link, and that link goes to the
+    site's home page or the h1 (or a near ancestor) is named logo, masthead, branding…"""
+    links = element.findall(".//a")
+    text = element.text_content().strip()
+    if len(links) != 1 or not text or links[0].text_content().strip() != text:
+        return False
+    target = urlsplit(urljoin(url, links[0].get("href") or ""))
+    if target.path in ("", "/") and not target.query and target.hostname == urlsplit(url).hostname:
+        return True
+    node = element
+    for _ in range(3):
+        if node is None:
+            break
+        if _LOGO_NAME.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+        node = node.getparent()
     return False
 
 
