@@ -102,10 +102,25 @@ def test_button_and_credit_labels_are_not_authors(label):
         ("Posted on September 21, 2020 by Adi Tzlil", ["Adi Tzlil"]),
         ("Posted by Jane Doe on 3 May 2020", ["Jane Doe"]),
         ("Autorin: Uta Staschewski", ["Uta Staschewski"]),
+        ("Ein Beitrag von Hans Meier", ["Hans Meier"]),
+        ("Blog Beitrag von Margarita Koreneva", ["Margarita Koreneva"]),
+        ("Text von Christian Seiler \u00a0 Illustration von Markus Roost", ["Christian Seiler"]),  # another credit
+        ("By Jane Doe Photos by John Roe", ["Jane Doe"]),
+        ("Text und Fotos von Jane Doe", ["Jane Doe"]),
     ],
 )
 def test_dates_and_labels_around_a_byline(byline, expected):
     assert parse_byline(byline, SITES) == expected
+
+
+def test_contribution_line_in_the_text_names_the_author():
+    from newscrawl.extraction.document import parse_document
+    from newscrawl.extraction.metadata import extract_metadata
+
+    html = ("<html><head><title>Vegetarier</title></head><body><div class='content'><h1>Vegetarier</h1>"
+            "<p>Blog Beitrag von Margarita Koreneva</p>"
+            f"<p>{'Vegetarier zu sein wird beliebter. ' * 20}</p></div></body></html>")
+    assert extract_metadata(parse_document(html, "https://example.org/x"))["authors"] == ["Margarita Koreneva"]
 
 
 def test_labelled_byline_line_with_the_name_in_a_link():

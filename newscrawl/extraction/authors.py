@@ -18,8 +18,8 @@ from newscrawl.textnorm import collapse_whitespace, name_key
 
 # "By", "Written by", "Words by", "Von", "Por", "Par", "Di", "Door", "Av", "Af", "Автор".
 _BY_PREFIX = re.compile(
-    r"^(?:(?:written|words|reported|posted|story|text|photos?|reporting|compiled|edited|analysis|opinion|"
-    r"commentary|interview|review|published|report|article|column)\s+)?"
+    r"^(?:(?:written|words|reported|posted|story|text(?:\s+(?:und|and|&)\s+(?:fotos?|photos?|bilder))?|photos?|reporting|compiled|edited|analysis|opinion|"
+    r"commentary|interview|review|published|report|article|column|(?:ein\s+)?(?:blog\s*|gast)?beitrag)\s+)?"
     r"(?:by|von|por|par|di|door|av|af|от|автор)\s*[:\-–]?\s+|^by:?\s*|"
     r"^(?:текст|автор|author|authors|autor|autorin|autoren|auteur|autore|written by|reporter|words|text|story|byline|"
     r"reporting|report)\s*:\s*",
@@ -33,6 +33,9 @@ _LABEL_PREFIX = re.compile(
     r"^(?:posted|published|veröffentlicht|eingestellt)\s+(?:on|am)\b.{0,40}?\s(?:by|von)\s+",
     re.I,
 )
+# A second credit after the byline's names: "Text von Jane Doe Illustration von John Roe".
+_OTHER_CREDIT = re.compile(r"(?<=\w)(?<!\bund)(?<!\band)\s+(?:illustrations?|fotos?|photos?|photography|bilder|grafiken?)\s+(?:von|by)\s.*$",
+                           re.I)
 _DANGLING_ON = re.compile(r"\s+(?:on|am|at|le|el)\s*$", re.I)  # "Jane Doe on" once the date is gone
 # Initials or a desk code in brackets after a name: "Elena Oberholzer (obe)", "Jane Doe [jd]".
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]{0,40}[)\]]")
@@ -135,6 +138,7 @@ def parse_byline(text: str | None, site_names: Iterable[str] = ()) -> list[str]:
     text = _DANGLING_ON.sub("", _DATE_TEXT.sub(" ", text))
     text = _BRACKETED.sub("", text)
     text = _BY_PREFIX.sub("", text.strip(" :-–—|,"))
+    text = _OTHER_CREDIT.sub("", text)
     names: list[str] = []
     after_outlet = False  # "By Nada Tawfik, BBC News, New York": what follows the outlet is a place
     for separator, chunk in _split_with_separators(text):

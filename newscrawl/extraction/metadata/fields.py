@@ -47,6 +47,9 @@ _BY_LINE_XPATH = lxml.etree.XPath(
     " or starts-with(normalize-space(.), 'Von ') or starts-with(normalize-space(.), 'VON ')"
     " or starts-with(normalize-space(.), 'Text von ') or starts-with(normalize-space(.), 'Text:')"
     " or starts-with(normalize-space(.), 'Par ') or starts-with(normalize-space(.), 'Por ')"
+    " or starts-with(normalize-space(.), 'Beitrag von ') or starts-with(normalize-space(.), 'Ein Beitrag von ')"
+    " or starts-with(normalize-space(.), 'Gastbeitrag von ') or starts-with(normalize-space(.), 'Blog Beitrag von ')"
+    " or starts-with(normalize-space(.), 'Blogbeitrag von ')"
     " or normalize-space(.) = 'By' or normalize-space(.) = 'Von' or normalize-space(.) = 'Par'"
     " or normalize-space(.) = 'Por']"
 )
