@@ -59,7 +59,7 @@ def is_hit(field: str, got, truth: str) -> bool:
 
 def ours(page: datasets.Page) -> dict:
     article = run_newscrawl(datasets_html(page), page.url)
-    return {"title": article.headline, "title_case": article.headline, "author": article.authors, "date": str(article.date_published or ""),
+    return {"title": article.headline, "author": article.authors, "date": str(article.date_published or ""),
             "date_local": publisher_day(article.date_published_raw, page.url) or ""}
 
 
