@@ -4,12 +4,13 @@ source in a field's trust order wins over every source after it."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.metadata import fields
-from newscrawl.extraction.metadata.sources import PageSources
+from newscrawl.extraction.metadata.sources import PageSources, body_elements_named, body_text_nodes
 from newscrawl.extraction.rules import ExtractionRules
 
 URL = "https://news.example.com/world/2021/12/07/council-budget/"
@@ -136,6 +137,27 @@ def test_page_sources_are_collected_in_document_order():
     assert sources.itemprop_values("author") == ["Jane Doe"]
     assert sources.absolute("/a") == "https://news.example.com/a"
     assert {"news.example.com", "example"} <= sources.site_names
+
+
+def test_body_elements_named_gives_the_first_matches_in_document_order_under_body():
+    sources = sources_of(
+        '<meta class="author" name="author" content="Head Author">',
+        '<div class="post-author">A</div><p><span id="byline-2">B</span></p>'
+        '<div class="Author-box">C</div><div class="authority">D</div>',
+    )
+    names = {"class": re.compile("author|Author"), "id": re.compile("byline")}
+    found = body_elements_named(sources.tree, names, 3)
+    assert [element.text for element in found] == ["A", "B", "C"]  # not the <meta>, stops at 3
+    assert [e.text for e in body_elements_named(sources.tree, names, 10)] == ["A", "B", "C", "D"]
+
+
+def test_body_text_nodes_are_text_and_tails_in_document_order_with_their_element():
+    sources = sources_of(body="By Ann<i>By Bob</i><p>By Cy<b>x</b>By Di</p>By Ed")
+    found = [(text, getattr(element, "tag", None)) for text, element in body_text_nodes(sources.tree, re.compile("By "))]
+    tails_of = [element for text, element in body_text_nodes(sources.tree, re.compile("By (Di|Ed)"))]
+    assert [text for text, _ in found] == ["By Ann", "By Bob", "By Cy", "By Di", "By Ed"]
+    assert [tag for _, tag in found[:3]] == ["body", "i", "p"]
+    assert [element.tag for element in tails_of] == ["b", "p"]  # a tail comes with the element it follows
 
 
 @pytest.mark.parametrize(("head", "expected"), [

@@ -68,10 +68,14 @@ _TEASER_HEADING_TAGS = (*_HEADING_TAGS, *_INLINE_HEADING_TAGS, "div", "p")
 _MAX_CAPTION_CHARS = 400
 _MAX_TEASER_BLOCK_CHARS = 2500
 _KEEP_TAGS = frozenset(("html", "body", "article", "main"))
-_DIALOGS = XPath(".//dialog | .//*[@role='dialog' or @role='alertdialog' or @aria-modal='true']")
+# The cheap attribute-presence test first: it spares the comparisons on most elements.
+_DIALOGS = XPath(
+    ".//dialog | .//*[@role or @aria-modal][@role='dialog' or @role='alertdialog' or @aria-modal='true']"
+)
 # Pre-filter in C for _has_caption_name's substring test (class + id).
 _CAPTION_NAMED = XPath(
-    ".//*[contains(@class, 'aption') or contains(@class, 'redit') or contains(@id, 'aption') or contains(@id, 'redit')]"
+    ".//*[@class][contains(@class, 'aption') or contains(@class, 'redit')]"
+    " | .//*[@id][contains(@id, 'aption') or contains(@id, 'redit')]"
 )
 _SHORT_PARAGRAPHS = XPath(".//p[string-length(normalize-space(.)) <= 200]")
 _HAS_HEADING = XPath("boolean(.//h1 | .//h2 | .//h3 | .//h4 | .//h5 | .//h6)")
@@ -172,9 +176,10 @@ def drop_teaser_blocks(tree: HtmlElement, patterns: Iterable[re.Pattern] = ()) -
 def _teaser_headings(tree: HtmlElement, patterns: tuple[re.Pattern, ...]) -> list[HtmlElement]:
     found = []
     for heading in tree.iter(*_TEASER_HEADING_TAGS):
-        if len(heading) > 3:  # a container, not a title
+        children = len(heading)
+        if children > 3:  # a container, not a title
             continue
-        text = heading.text_content().strip()
+        text = (heading.text_content() if children else heading.text or "").strip()
         if not text or len(text) > _MAX_HEADING_CHARS:
             continue
         if not (is_teaser_heading(text) or any(p.search(text) for p in patterns)):

@@ -13,6 +13,7 @@ import logging
 import re
 from datetime import timedelta
 from functools import lru_cache
+from itertools import islice
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -28,6 +29,7 @@ from newscrawl.extraction.metadata.sources import (
     UPDATED_LABEL,
     PageSources,
     as_list,
+    body_text_nodes,
     first_string,
     in_foreign_container,
     itemprop_value,
@@ -37,26 +39,32 @@ from newscrawl.textnorm import clean_page_value, comparison_key, comparison_word
 
 logger = logging.getLogger(__name__)
 
-# Short text nodes starting "By " (the seed's "By Press Association" closes the article).
+# Short text lines starting "By " (the seed's "By Press Association" closes the article).
 # Also labelled lines: "Autorin: Uta Staschewski, …", "Written by: <a>Julie Mollins</a>", "Auteur : X".
-_BY_LINE_XPATH = lxml.etree.XPath(
-    "//body//text()[starts-with(normalize-space(.), 'By ') or starts-with(normalize-space(.), 'BY ')"
-    " or starts-with(normalize-space(.), 'Autor:') or starts-with(normalize-space(.), 'Autorin:')"
-    " or starts-with(normalize-space(.), 'Author:') or starts-with(normalize-space(.), 'Written by')"
-    " or starts-with(normalize-space(.), 'Auteur :') or starts-with(normalize-space(.), 'Auteur:')"
-    " or starts-with(normalize-space(.), 'Von ') or starts-with(normalize-space(.), 'VON ')"
-    " or starts-with(normalize-space(.), 'Text von ') or starts-with(normalize-space(.), 'Text:')"
-    " or starts-with(normalize-space(.), 'Par ') or starts-with(normalize-space(.), 'Por ')"
-    " or starts-with(normalize-space(.), 'Beitrag von ') or starts-with(normalize-space(.), 'Ein Beitrag von ')"
-    " or starts-with(normalize-space(.), 'Gastbeitrag von ') or starts-with(normalize-space(.), 'Blog Beitrag von ')"
-    " or starts-with(normalize-space(.), 'Blogbeitrag von ')"
-    " or normalize-space(.) = 'By' or normalize-space(.) = 'Von' or normalize-space(.) = 'Par'"
-    " or normalize-space(.) = 'Por']"
+# A label ending in a space needs a word after it; the bare labels are a whole line.
+_BY_LINE_LABELS = (
+    "By ", "BY ", "Autor:", "Autorin:", "Author:", "Written by", "Auteur :", "Auteur:", "Von ", "VON ",
+    "Text von ", "Text:", "Par ", "Por ", "Beitrag von ", "Ein Beitrag von ", "Gastbeitrag von ",
+    "Blog Beitrag von ", "Blogbeitrag von ",
+)
+_BARE_BY_LABELS = ("By", "Von", "Par", "Por")
+_MAX_BY_LINES = 10  # the first lines that start like a byline; the first with names wins
+_SPACE = "[ \t\r\n]"  # XML white space, as the page's text collapses it (not NBSP)
+
+
+def _label_pattern(label: str) -> str:
+    pattern = f"{_SPACE}+".join(re.escape(word) for word in label.split())
+    return pattern + f"{_SPACE}+[^ \t\r\n]" if label.endswith(" ") else pattern
+
+
+_BY_LINE_START = re.compile(
+    f"{_SPACE}*(?:" + "|".join(map(_label_pattern, _BY_LINE_LABELS))
+    + f"|(?:{'|'.join(_BARE_BY_LABELS)}){_SPACE}*$)"
 )
 # A byline label alone, the name in the elements after it: "By <a>Jane Doe</a>", "Von <span>…".
 _BARE_LABEL = re.compile(r"^(?:by|von|par|por|text von|[\w ]{2,20}:)$", re.I)
 _TAG_LIST_XPATH = lxml.etree.XPath(
-    "//body//*[contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
+    "//body//*[@class][contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
     " or contains(@class, 'topics-list')][.//a]"
 )
 # Tag lists sit in "widget"/"sidebar" blocks below the story on some sites (AP hosted).
@@ -474,9 +482,8 @@ def _byline_elements_names(sources: PageSources) -> list[str]:
 
 def _by_line_names(sources: PageSources) -> list[str]:
     """Names in the first short "By ..." / "Author:" text line of the body that has any."""
-    for text_node in _BY_LINE_XPATH(sources.tree)[:10]:
-        text = clean_page_value(str(text_node))
-        parent = text_node.getparent()
+    for text, parent in islice(body_text_nodes(sources.tree, _BY_LINE_START), _MAX_BY_LINES):
+        text = clean_page_value(text)
         if not text or len(text) > 80 or parent is None or parent.tag in ("script", "style", "figcaption"):
             continue
         if _BARE_LABEL.match(text):  # the label alone: the name is in the next element

@@ -22,16 +22,16 @@ from newscrawl.textnorm import clean_page_value, comparison_key
 # Sources found by tag name (a fast C-level iteration), then by attribute (one XPath scan).
 _SOURCE_TAGS = ("meta", "link", "script", "time", "h1", "title")
 _ATTRIBUTE_SOURCES_XPATH = lxml.etree.XPath("//*[@itemprop or @rel='author']")
-# Elements whose class or id says they hold the byline or the date (found on first use).
-_BYLINE_XPATH = lxml.etree.XPath(
-    "//body//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@id, 'byline')"
-    " or contains(@class, 'Byline') or contains(@class, 'Author') or contains(@class, 'contributor')"
-    " or contains(@class, 'auteur') or contains(@class, 'autor') or contains(@data-testid, 'byline')]"
-)
-_DATE_ELEMENT_XPATH = lxml.etree.XPath(
-    "//body//*[contains(@class, 'date') or contains(@class, 'Date') or contains(@class, 'publish')"
-    " or contains(@class, 'timestamp') or contains(@class, 'dateline') or contains(@id, 'date')]"
-)
+# Elements whose class or id says they hold the byline or the date: the fields read only
+# the first few, so a walk that stops there (body_elements_named) beats an XPath scan.
+_BYLINE_NAMES = {
+    "class": re.compile("byline|author|Byline|Author|contributor|auteur|autor"),
+    "id": re.compile("byline"),
+    "data-testid": re.compile("byline"),
+}
+_DATE_NAMES = {"class": re.compile("date|Date|publish|timestamp"), "id": re.compile("date")}
+MAX_BYLINE_ELEMENTS = 12
+MAX_DATE_ELEMENTS = 15
 # JSON-LD @type values, best first: a news article beats a generic one beats a web page.
 _ARTICLE_TYPE_RANK = {
     "newsarticle": 5, "reportagenewsarticle": 5, "analysisnewsarticle": 5, "opinionnewsarticle": 5,
@@ -173,8 +173,8 @@ class PageSources:
 
     @cached_property
     def byline_elements(self) -> list:
-        """Elements in the body whose class or id says byline, author or contributor."""
-        return _BYLINE_XPATH(self.tree)
+        """The first elements in the body whose class or id says byline, author or contributor."""
+        return body_elements_named(self.tree, _BYLINE_NAMES, MAX_BYLINE_ELEMENTS)
 
     @cached_property
     def time_values(self) -> tuple[list[str], list[str], list[str]]:
@@ -205,7 +205,7 @@ class PageSources:
         "12:21 AM / Updated 14 hours ago" only the part before the label is kept; elements
         that start with it are skipped."""
         values = []
-        for element in _DATE_ELEMENT_XPATH(self.tree)[:15]:
+        for element in body_elements_named(self.tree, _DATE_NAMES, MAX_DATE_ELEMENTS):
             if element.tag in ("script", "style") or in_foreign_container(element):
                 continue
             text = clean_page_value(element.text_content())
@@ -264,6 +264,38 @@ class PageSources:
 
 
 # ---- reading JSON-LD and microdata ---------------------------------------------------------------
+
+
+def body_elements_named(tree, names: dict[str, re.Pattern], limit: int) -> list:
+    """The first ``limit`` elements under <body>, in document order, that have an attribute
+    matching its pattern in ``names`` ({"class": pattern, ...})."""
+    found = []
+    body = tree.find("body")
+    if body is None:
+        return found
+    attributes = tuple(names.items())
+    for element in body.iterdescendants(lxml.etree.Element):
+        for attribute, pattern in attributes:
+            value = element.get(attribute)
+            if value and pattern.search(value):
+                found.append(element)
+                break
+        if len(found) == limit:
+            break
+    return found
+
+
+def body_text_nodes(tree, start: re.Pattern):
+    """(text, element) for each text node under <body>, in document order, that ``start``
+    matches at its beginning. The element is the one the text is in, or for a tail text the
+    element it follows (as lxml's ``getparent()`` of a text result gives it)."""
+    body = tree.find("body")
+    if body is None:
+        return
+    for event, element in lxml.etree.iterwalk(body, events=("start", "end", "comment", "pi")):
+        text = element.text if event == "start" else element.tail if element is not body else None
+        if text and start.match(text):
+            yield text, element
 
 
 def jsonld_nodes(text: str) -> list[dict]:
