@@ -151,3 +151,14 @@ def test_labelled_byline_line_with_the_name_in_a_link():
 )
 def test_outlets_groups_and_datelines_around_names(byline, sites, expected):
     assert parse_byline(byline, sites) == expected
+
+
+def test_every_byline_line_label_is_stripped_by_parse_byline():
+    """The labels that find byline lines (metadata.fields) and the prefixes parse_byline strips
+    (authors._BY_PREFIX) are two lists: a label added to the first must be known to the second."""
+    from newscrawl.extraction.metadata.fields import _BARE_BY_LABELS, _BY_LINE_LABELS
+
+    for label in _BY_LINE_LABELS:
+        assert parse_byline(f"{label.strip()} Jane Doe") == ["Jane Doe"], label
+    for label in _BARE_BY_LABELS:
+        assert parse_byline(f"{label} Jane Doe") == ["Jane Doe"], label

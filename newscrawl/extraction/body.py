@@ -116,13 +116,16 @@ def general_candidates(doc: Document, rules: ExtractionRules | None, headlines: 
     candidates = {"trafilatura": found, "readability": None}
     length = _length(found)
     short = length < SHORT_BODY_CHARS or length < MIN_PARAGRAPH_SHARE * _paragraph_chars(tree)
-    recovery = _recovery(tree, doc.url or None) if length < MIN_BODY_CHARS else []
+    # readability consumes its tree: a miss keeps a copy for the last resort.
+    spare = copy.deepcopy(tree) if length < MIN_BODY_CHARS else None
     if short or (with_page_blocks and MODEL_ALWAYS_READABILITY):
         candidates["readability"] = readability_blocks(tree)  # last user of the copy
     if short:
         found = _choose(found, candidates["readability"], doc.tree)
-    if _length(found) < MIN_BODY_CHARS < _length(recovery):
-        found = recovery  # both missed: trafilatura's own fallbacks may still find it
+    if spare is not None and _length(found) < MIN_BODY_CHARS:
+        recovery = _recovery(spare, doc.url or None)
+        if _length(recovery) > MIN_BODY_CHARS:
+            found = recovery  # both missed: trafilatura's own fallbacks may still find it
     candidates["rules"] = boilerplate.clean_blocks(found, headlines)
     if page is not None:
         blockmodel.add_candidate_features(page, candidates)
