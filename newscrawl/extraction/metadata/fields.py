@@ -463,7 +463,7 @@ def _with_visible_coauthors(structured: list[str], visible: list[str]) -> list[s
 def _byline_elements_names(sources: PageSources) -> list[str]:
     """Names in the first byline-classed element that has any, outside related lists."""
     byline_elements = [
-        e for e in sources.byline_elements[:12]
+        e for e in sources.byline_elements
         if e.tag not in ("script", "style", "img", "meta", "link") and not in_foreign_container(e)
     ]
     for index, element in enumerate(byline_elements):

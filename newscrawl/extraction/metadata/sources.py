@@ -263,14 +263,14 @@ class PageSources:
         return urljoin(base, url) if base else url
 
 
-# ---- reading JSON-LD and microdata ---------------------------------------------------------------
+# ---- walks over the body ------------------------------------------------------------------------
 
 
 def body_elements_named(tree, names: dict[str, re.Pattern], limit: int) -> list:
     """The first ``limit`` elements under <body>, in document order, that have an attribute
     matching its pattern in ``names`` ({"class": pattern, ...})."""
     found = []
-    body = tree.find("body")
+    body = _body(tree)
     if body is None:
         return found
     attributes = tuple(names.items())
@@ -289,13 +289,21 @@ def body_text_nodes(tree, start: re.Pattern):
     """(text, element) for each text node under <body>, in document order, that ``start``
     matches at its beginning. The element is the one the text is in, or for a tail text the
     element it follows (as lxml's ``getparent()`` of a text result gives it)."""
-    body = tree.find("body")
+    body = _body(tree)
     if body is None:
         return
     for event, element in lxml.etree.iterwalk(body, events=("start", "end", "comment", "pi")):
         text = element.text if event == "start" else element.tail if element is not body else None
         if text and start.match(text):
             yield text, element
+
+
+def _body(tree):
+    body = tree.find("body")  # the parser puts it under <html>
+    return body if body is not None else next(tree.iter("body"), None)
+
+
+# ---- reading JSON-LD and microdata ---------------------------------------------------------------
 
 
 def jsonld_nodes(text: str) -> list[dict]:
