@@ -133,6 +133,17 @@ def test_labelled_byline_line_with_the_name_in_a_link():
     assert extract_metadata(parse_document(html, "https://example.org/x"))["authors"] == ["Julie Mollins"]
 
 
+@pytest.mark.parametrize("label", ["By&nbsp;", "By&nbsp;&nbsp;", "Von&nbsp;"])
+def test_byline_line_whose_label_ends_in_a_no_break_space(label):
+    from newscrawl.extraction.document import parse_document
+    from newscrawl.extraction.metadata import extract_metadata
+
+    html = ("<html><head><title>Forests</title></head><body><article><h1>Forests</h1>"
+            f"<p>{label}<a href='https://example.org/a'>Julie Mollins</a></p>"
+            f"<p>{'Indigenous peoples manage the forest. ' * 20}</p></article></body></html>")
+    assert extract_metadata(parse_document(html, "https://example.org/x"))["authors"] == ["Julie Mollins"]
+
+
 @pytest.mark.parametrize(
     "byline, sites, expected",
     [

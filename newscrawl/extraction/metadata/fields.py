@@ -49,12 +49,13 @@ _BY_LINE_LABELS = (
 )
 _BARE_BY_LABELS = ("By", "Von", "Par", "Por")
 _MAX_BY_LINES = 10  # the first lines that start like a byline; the first with names wins
-_SPACE = "[ \t\r\n]"  # XML white space, as the page's text collapses it (not NBSP)
+_SPACE = "[ \t\r\n\u00a0]"  # white space, and the no-break space of "By&nbsp;<a>Jane Doe</a>"
+_NOT_SPACE = "[^ \t\r\n\u00a0]"
 
 
 def _label_pattern(label: str) -> str:
     pattern = f"{_SPACE}+".join(re.escape(word) for word in label.split())
-    return pattern + f"{_SPACE}+[^ \t\r\n]" if label.endswith(" ") else pattern
+    return pattern + f"{_SPACE}+{_NOT_SPACE}" if label.endswith(" ") else pattern
 
 
 _BY_LINE_START = re.compile(
