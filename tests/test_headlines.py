@@ -58,6 +58,20 @@ def test_h1_named_logo_is_the_site_name_and_the_article_h1_wins():
     assert headline(html) == "Werkzeuge des Neandertalers"
 
 
+ARCHIVED = "https://web.archive.org/web/20140226054445/http://www.time-talks.example/2013/08/07/kinos/"
+
+
+def test_an_archived_copy_is_read_as_its_original_site():
+    # The Wayback Machine rewrites links to /web/<time>/<original>: the logo still links home,
+    # and the original host is the site's name, not web.archive.org.
+    html = plain_page("<h1><a href='/web/20140226054445/http://www.time-talks.example/'>Time 4 talks</a></h1>",
+                      "Digitalisierung der Kinos | time-talks.example")
+    doc = parse_document(html.replace("</head>", "<meta name='author' content='time-talks.example'></head>"), ARCHIVED)
+    metadata = extract_metadata(doc)
+    assert metadata["headline"] == "Digitalisierung der Kinos"
+    assert metadata["authors"] == []  # the site's own domain is not an author
+
+
 def test_h1_linking_to_its_own_article_stays_the_headline():
     html = plain_page("", "Python interning explained | Example Blog", "<header class='entry-header'><h1 class='entry-title'>"
                       "<a href='/a/1'>Interning of small integers in Python</a></h1></header>")

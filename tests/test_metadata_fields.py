@@ -10,7 +10,7 @@ import pytest
 
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.metadata import fields
-from newscrawl.extraction.metadata.sources import PageSources, body_elements_named, body_text_nodes
+from newscrawl.extraction.metadata.sources import PageSources, body_elements_named, body_text_nodes, original_url
 from newscrawl.extraction.rules import ExtractionRules
 
 URL = "https://news.example.com/world/2021/12/07/council-budget/"
@@ -260,3 +260,14 @@ def test_url_day_shown_on_the_page_beats_an_older_time_of_something_else():
     # Without the URL's day on the page, the date found stands.
     assert published(sources_of(body="<time class='published' datetime='2009-04-11 18:06:36'>old</time>")) == (
         "2009-04-11 18:06:36")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://web.archive.org/web/20140226054445/http://www.example.com/2013/a/", "http://www.example.com/2013/a/"),
+    ("https://web.archive.org/web/20140226054445id_/https://example.com/a", "https://example.com/a"),
+    ("http://web.archive.org/web/2014/example.com/a", "http://example.com/a"),
+    ("https://example.com/web/20140226054445/http://other.example/", "https://example.com/web/20140226054445/http://other.example/"),
+    ("", ""),
+])
+def test_original_url_of_a_wayback_snapshot(url, expected):
+    assert original_url(url) == expected

@@ -45,6 +45,8 @@ FOREIGN_CONTAINERS = frozenset({"aside", "nav", "footer", "li", "figcaption"})
 _NOISE_CLASS = re.compile(r"related|recommend|comment|sidebar|promo|trending|popular|more-|teaser", re.I)
 _PUBLISHED_LABEL = re.compile(r"publi|posted|created|first|pubdate|issued|erschienen|veröffentlicht", re.I)
 UPDATED_LABEL = re.compile(r"updat|modif|edited|revised|aktualisiert|actualiz|atualiz|mis à jour", re.I)
+# A Wayback Machine snapshot: web.archive.org/web/20140226054445/http://example.com/a (or …id_/…).
+_SNAPSHOT_URL = re.compile(r"^https?://web\.archive\.org/web/\d{1,14}[a-z_]*/(.+)$", re.I)
 TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»›]\s+|\s+::\s+")
 
 
@@ -54,6 +56,7 @@ class PageSources:
     def __init__(self, doc: Document):
         self.tree = doc.tree
         self.url = doc.url or ""
+        self.site_url = original_url(self.url)  # the site the page is from (an archived copy's original)
         self.meta: dict[str, list[str]] = {}  # lowercased name/property -> contents in order
         self.links: dict[str, list[str]] = {}  # rel -> hrefs
         self.jsonld_nodes: list[dict] = []
@@ -92,7 +95,7 @@ class PageSources:
             elif tag == "time":
                 self.times.append(element)
             elif tag == "h1":
-                if is_logo_heading(element, self.url):
+                if is_logo_heading(element, self.url, self.site_url):
                     self.logo_names.append(clean_page_value(element.text_content()))
                     continue
                 lines = h1_lines(element)
@@ -150,7 +153,7 @@ class PageSources:
                 # A blog published by its author names a person, who stays an author.
                 if isinstance(item, dict) and isinstance(item.get("name"), str) and not _is_person(item):
                     names.add(item["name"])
-        host = urlsplit(self.url).hostname or ""
+        host = urlsplit(self.site_url).hostname or ""
         labels = [label for label in host.split(".") if label not in ("www", "m", "amp", "edition")]
         if len(labels) >= 2:
             names.add(".".join(labels))
@@ -440,15 +443,26 @@ def in_foreign_container(element, noise_class: re.Pattern = None) -> bool:
 _LOGO_NAME = re.compile(r"(?:^|[\s_-])(?:logo|masthead|branding|brand|site-?title|site-?name)(?:$|[\s_-])", re.I)
 
 
-def is_logo_heading(element, url: str) -> bool:
+def original_url(url: str) -> str:
+    """The URL itself, or for a Wayback Machine snapshot the URL it archived."""
+    snapshot = _SNAPSHOT_URL.match(url or "")
+    if not snapshot:
+        return url
+    original = snapshot.group(1)
+    return original if re.match(r"^https?://", original, re.I) else f"http://{original}"
+
+
+def is_logo_heading(element, url: str, site_url: str | None = None) -> bool:
     """An <h1> that is the site's logo: all its text is one link, and that link goes to the
-    site's home page or the h1 (or a near ancestor) is named logo, masthead, branding…"""
+    site's home page or the h1 (or a near ancestor) is named logo, masthead, branding…
+    ``site_url`` is the page's original URL when ``url`` is an archived copy's."""
     links = element.findall(".//a")
     text = element.text_content().strip()
     if len(links) != 1 or not text or links[0].text_content().strip() != text:
         return False
-    target = urlsplit(urljoin(url, links[0].get("href") or ""))
-    if target.path in ("", "/") and not target.query and target.hostname == urlsplit(url).hostname:
+    target = urlsplit(original_url(urljoin(url, links[0].get("href") or "")))
+    site_host = urlsplit(site_url or url).hostname
+    if target.path in ("", "/") and not target.query and target.hostname == site_host:
         return True
     node = element
     for _ in range(3):
