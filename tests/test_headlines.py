@@ -82,3 +82,24 @@ def test_classic_wordpress_title_loses_its_site_and_blog_archive_parts():
     html = plain_page("<h1><a href='https://example.org'>Four Years Remaining</a></h1>",
                       "Four Years Remaining » Blog Archive » Interning of Small Integers in Python")
     assert headline(html) == "Interning of Small Integers in Python"
+
+
+def test_a_page_node_named_like_the_h1_does_not_make_the_h1_a_site_name():
+    # A JSON-LD WebPage without a publisher names the page, not the site: the visible h1 it
+    # agrees with still wins over the article node's SEO headline.
+    graph = [{"@type": "NewsArticle", "headline": "Jane Doe: Dramatic video shows rescue of girl in a hotel",
+              "publisher": {"@id": "https://example.org/"}},
+             {"@type": "WebPage", "name": "Video shows dramatic rescue of girl: 'We got her!'"}]
+    html = (f"<html><head><title>Jane Doe: Dramatic video shows rescue of girl in a hotel - Example News</title>"
+            f"<script type='application/ld+json'>{json.dumps(graph)}</script></head><body><article>"
+            f"<h1>Video shows dramatic rescue of girl: 'We got her!'</h1><p>{'Text of the article. ' * 30}</p>"
+            f"</article></body></html>")
+    assert headline(html) == "Video shows dramatic rescue of girl: 'We got her!'"
+
+
+def test_a_title_that_is_only_the_site_name_gives_way_to_the_next_one():
+    data = json.dumps({"@type": "WebPage", "name": "Example.org"})
+    html = (f"<html><head><meta property='og:title' content='Lorient vs Olympique Lyonnais'>"
+            f"<script type='application/ld+json'>{data}</script></head>"
+            f"<body><p>{'Le match en direct. ' * 30}</p></body></html>")
+    assert headline(html) == "Lorient vs Olympique Lyonnais"

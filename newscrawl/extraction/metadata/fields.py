@@ -122,6 +122,8 @@ def headline(sources: PageSources) -> str | None:
     candidates.append(sources.first_meta("sailthru.title", "dc.title", "parsely-title"))
     candidates.append(strip_site_suffix(sources, sources.title) if sources.title else None)
     candidates = [c for c in (clean_page_value(c) for c in candidates) if c]
+    # A title that is only the site's name (the "name" of a JSON-LD page node) is the last resort.
+    candidates.sort(key=lambda c: comparison_key(c) in sources.site_keys)
     for lines in sources.h1_lines[:3]:
         if len(lines) == 2 and any(_titles_kicker(c, lines) for c in candidates):
             return lines[1]  # "Interne Unterlagen im Netz / Daten von Rheinmetall gehackt"

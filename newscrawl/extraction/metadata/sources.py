@@ -144,11 +144,12 @@ class PageSources:
     def _site_names(self) -> set[str]:
         names = set(self.meta.get("og:site_name", [])) | set(self.meta.get("application-name", []))
         names |= set(self.meta.get("twitter:site", [])) | set(self.logo_names)
-        for node in self.jsonld_pages + [
-            n for n in self.jsonld_nodes
-            if "Organization" in jsonld_types(n) or "NewsMediaOrganization" in jsonld_types(n)
-        ]:
-            publisher = node.get("publisher") if node.get("publisher") is not None else node
+        publishers = [node.get("publisher") for node in self.jsonld_pages if node.get("publisher") is not None]
+        publishers += [
+            node for node in self.jsonld_nodes
+            if "Organization" in jsonld_types(node) or "NewsMediaOrganization" in jsonld_types(node)
+        ]  # (an article or page without a publisher names itself, not its site)
+        for publisher in publishers:
             for item in as_list(publisher):
                 # A blog published by its author names a person, who stays an author.
                 if isinstance(item, dict) and isinstance(item.get("name"), str) and not _is_person(item):
