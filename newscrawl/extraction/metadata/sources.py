@@ -95,7 +95,7 @@ class PageSources:
             elif tag == "time":
                 self.times.append(element)
             elif tag == "h1":
-                if is_logo_heading(element, self.url, self.site_url):
+                if is_logo_heading(element, self.url):
                     self.logo_names.append(clean_page_value(element.text_content()))
                     continue
                 lines = h1_lines(element)
@@ -453,16 +453,16 @@ def original_url(url: str) -> str:
     return original if re.match(r"^https?://", original, re.I) else f"http://{original}"
 
 
-def is_logo_heading(element, url: str, site_url: str | None = None) -> bool:
+def is_logo_heading(element, url: str) -> bool:
     """An <h1> that is the site's logo: all its text is one link, and that link goes to the
-    site's home page or the h1 (or a near ancestor) is named logo, masthead, branding…
-    ``site_url`` is the page's original URL when ``url`` is an archived copy's."""
+    site's home page (an archived copy's: its original site's) or the h1 (or a near ancestor)
+    is named logo, masthead, branding…"""
     links = element.findall(".//a")
     text = element.text_content().strip()
     if len(links) != 1 or not text or links[0].text_content().strip() != text:
         return False
     target = urlsplit(original_url(urljoin(url, links[0].get("href") or "")))
-    site_host = urlsplit(site_url or url).hostname
+    site_host = urlsplit(original_url(url)).hostname
     if target.path in ("", "/") and not target.query and target.hostname == site_host:
         return True
     node = element
