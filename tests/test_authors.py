@@ -91,7 +91,8 @@ def test_brackets_buttons_and_link_labels_around_names(byline, expected):
     assert parse_byline(byline, SITES) == expected
 
 
-@pytest.mark.parametrize("label", ["Folgen", "Follow", "Abonnieren", "Artikel von", "Bild © ARD", "No Author"])
+@pytest.mark.parametrize("label", ["Folgen", "Follow", "Abonnieren", "Artikel von", "Bild © ARD", "No Author",
+                                   "View my complete profile", "Afficher mon profil complet", "Zum Profil"])
 def test_button_and_credit_labels_are_not_authors(label):
     assert parse_byline(label, SITES) == []
 

@@ -43,6 +43,9 @@ _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]{0,40}[)\]]")
 _BUTTON_WORDS = frozenset(
     "follow folgen abonnieren subscribe suivre seguir segui volgen obserwuj shares share teilen".split()
 )
+# A link to the author's profile page, labelled as one: "View my complete profile" (Blogger),
+# "Afficher mon profil complet", "Zum Profil".
+_PROFILE_WORDS = frozenset("profile profil profilo perfil".split())
 # A name ending in an initial or a suffix keeps its full stop: "Joe S.", "Perry Bacon Jr.".
 _KEEPS_FULL_STOP = re.compile(r"(?:^|\s)(?:\w|jr|sr|st)\.$", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
@@ -238,6 +241,8 @@ def _clean_name(chunk: str, site_keys: set[str]) -> tuple[str | None, bool]:
     if "©" in chunk:  # a picture credit
         return None, False
     words = chunk.split()
+    if any(word.casefold() in _PROFILE_WORDS for word in words):
+        return None, False
     while words and words[-1].casefold() in _BUTTON_WORDS:
         words = words[:-1]
     if not words:
