@@ -63,7 +63,7 @@ _BY_LINE_START = re.compile(
     + f"|(?:{'|'.join(_BARE_BY_LABELS)}){_SPACE}*$)"
 )
 # A byline label alone, the name in the elements after it: "By <a>Jane Doe</a>", "Von <span>…".
-_BARE_LABEL = re.compile(r"^(?:by|von|par|por|text von|[\w ]{2,20}:)$", re.I)
+_BARE_LABEL = re.compile(rf"^(?:{'|'.join(_BARE_BY_LABELS)}|text von|[\w ]{{2,20}}:)$", re.I)
 _TAG_LIST_XPATH = lxml.etree.XPath(
     "//body//*[@class][contains(@class, 'tags') or contains(@class, 'tag-list') or contains(@class, 'Tags')"
     " or contains(@class, 'topics-list')][.//a]"
