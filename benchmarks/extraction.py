@@ -3,19 +3,22 @@
     python3 -m benchmarks.extraction SHINGLE_SET_DIR SNIPPET_SET_DIR [--out FILE.json] [--cache F] [--model F]
 
 Per set, with the set's own metric (benchmarks/datasets.py, tests/extraction_metric.py):
-- newscrawl: the body as the crawl stores it (rule-based; tuned on the shingle set);
+- newscrawl: the body as the crawl stores it by default (rule-based; tuned on the shingle set);
+- block model, in-sample: the shipped model file (or --model F), trained on all these pages;
 - block model, grouped CV: each page scored by a model trained (threshold chosen by an
   inner CV) only on folds holding none of its site's pages (benchmarks/block_training.py);
 - trafilatura 2.3.1 (its evaluation settings) and readability-lxml, untuned baselines.
 On the snippet set also headline, authors and date next to trafilatura's, where annotated.
-Time: median ms per page of the whole article (newscrawl.extract: parse, metadata, body)
-over trafilatura's median in the same run, extractors alternating per page; model loading
-and imports are excluded (a warm-up runs first).
+Time: median ms per page of the whole article (newscrawl.extract: parse, metadata, body),
+with the rules and with the block model (-s EXTRACTION_BLOCK_MODEL=true), over trafilatura's
+median in the same run, extractors alternating per page; model loading and imports are
+excluded (a warm-up runs first).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import statistics
@@ -26,7 +29,7 @@ from pathlib import Path
 
 from benchmarks import block_training, datasets
 from benchmarks.train_block_model import load_data
-from newscrawl.extraction import blockmodel, body
+from newscrawl.extraction import blockmodel
 from newscrawl.extraction.document import decode_html
 
 HOLDOUT_PREFIXES = tuple("0123")
@@ -38,12 +41,10 @@ def run_newscrawl(html: str, url: str):
     return extract(html, url)
 
 
-def run_newscrawl_model(html: str, url: str):
-    previous, body.USE_BLOCK_MODEL = body.USE_BLOCK_MODEL, True
-    try:
-        return run_newscrawl(html, url)
-    finally:
-        body.USE_BLOCK_MODEL = previous
+def run_newscrawl_model(html: str, url: str, model: blockmodel.BlockModel):
+    from newscrawl.extraction import extract_document, parse_document
+
+    return extract_document(parse_document(html, url), block_model=model)
 
 
 def run_trafilatura(html: str, url: str) -> str:
@@ -82,7 +83,7 @@ TIMED = {
 
 def run_all(pages: list[datasets.Page]) -> tuple[dict, dict]:
     """Outputs {name: {(dataset, id): output}} and times {name: [ms]}, extractors rotating per page."""
-    names = [name for name in TIMED if name != "newscrawl+model" or blockmodel.default_model() is not None]
+    names = list(TIMED)
     outputs = {name: {} for name in names}
     times = {name: [] for name in names}
     for index, page in enumerate(pages):
@@ -147,15 +148,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("datasets", type=Path, nargs="+", help="the shingle set and the snippet set")
     parser.add_argument("--out", type=Path, help="figures as JSON")
     parser.add_argument("--cache", type=Path, help="pickle of the featurized pages (speeds up reruns)")
-    parser.add_argument("--model", type=Path, help="a model file from train_block_model, to time the model path")
+    parser.add_argument("--model", type=Path, default=blockmodel.MODEL_PATH,
+                        help="the model file of the newscrawl+model row (default: the shipped one)")
     args = parser.parse_args(argv)
 
     pages = [page for directory in args.datasets for page in datasets.load(directory)]
-    model = None
-    if args.model:  # the whole article with a block model trained on all pages, for its cost
-        model = blockmodel.BlockModel.load(args.model)
-        blockmodel.default_model = lambda: model
-        TIMED["newscrawl+model"] = run_newscrawl_model
+    # The whole article with the block model (trained on all pages: in-sample), for its cost.
+    model = blockmodel.BlockModel.load(args.model)
+    TIMED["newscrawl+model"] = functools.partial(run_newscrawl_model, model=model)
     run_all(pages[:5])  # warm-up: imports, model loading, lazy initialisation out of the timings
     outputs, times = run_all(pages)
 
@@ -173,8 +173,7 @@ def main(argv: list[str] | None = None) -> None:
             "trafilatura": {p.id: outputs["trafilatura"][(dataset, p.id)] for p in mine},
             "readability": {p.id: outputs["readability"][(dataset, p.id)] for p in mine},
         }
-        if model is not None:
-            rows["block model (in-sample)"] = {p.id: body_of(outputs["newscrawl+model"][(dataset, p.id)]) for p in mine}
+        rows["block model (in-sample)"] = {p.id: body_of(outputs["newscrawl+model"][(dataset, p.id)]) for p in mine}
         print(f"\n== {dataset}: {len(mine)} pages, {len({p.host for p in mine})} hosts ==")
         print(f"{'extractor':<28} {'F1':>6} {'prec':>6} {'recall':>6}")
         figures["sets"][dataset] = {}

@@ -1,4 +1,4 @@
-"""Train the block model on both development sets and write newscrawl/extraction/block_model.txt.
+"""Train the block model on both development sets and write the shipped newscrawl/extraction/block_model.txt.gz.
 
     python3 -m benchmarks.train_block_model SHINGLE_SET_DIR SNIPPET_SET_DIR [--cv] [--out FILE]
 

@@ -7,7 +7,9 @@ whether the HTML is an application shell. ``PageAnalyser`` runs it in ``EXTRACTI
 worker processes (default 1), so that extraction uses another core while the crawl process
 downloads, deduplicates and writes, or in the crawl process (0). One worker takes pages in the
 order they arrive, so items reach the pipelines in the same order as without it. A worker that dies is reported once, and its pages and all
-later ones are analysed in the crawl process.
+later ones are analysed in the crawl process. With ``EXTRACTION_BLOCK_MODEL`` the body is chosen
+by the block model (newscrawl.extraction.blockmodel), loaded once in the crawl process before the
+workers start, so that a missing model stops the crawl before its first request.
 """
 
 from __future__ import annotations
@@ -27,15 +29,17 @@ from twisted.internet import defer
 
 from newscrawl.discovery.heuristics import page_kind
 from newscrawl.extraction import extract_document
+from newscrawl.extraction.blockmodel import BlockModelUnavailable, shipped_model
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.items import Article
 from newscrawl.rendering import looks_like_app_shell
-from newscrawl.setting_values import integer
+from newscrawl.setting_values import SettingError, boolean, integer
 
 logger = logging.getLogger(__name__)
 
 PROCESSES_SETTING = "EXTRACTION_PROCESSES"
+BLOCK_MODEL_SETTING = "EXTRACTION_BLOCK_MODEL"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -48,11 +52,11 @@ class PageAnalysis:
 
 
 def analyse_page(body: bytes, url: str, encoding: str | None, rules: ExtractionRules | None,
-                 check_app_shell: bool = False) -> PageAnalysis:
+                 check_app_shell: bool = False, block_model: bool = False) -> PageAnalysis:
     doc = parse_document(body, url, encoding=encoding)
     if doc.tree is None:
         return PageAnalysis(doc.problem)
-    article = extract_document(doc, rules)
+    article = extract_document(doc, rules, shipped_model() if block_model else None)
     kind = page_kind(doc.tree, article.article_body) if article.article_body and article.headline else None
     shell = check_app_shell and not article.article_body and looks_like_app_shell(doc)
     return PageAnalysis(None, article, kind, shell)
@@ -84,14 +88,25 @@ def _exit_with_parent(parent: int) -> None:
 class PageAnalyser:
     """``analyse(...)`` gives a Deferred of ``analyse_page(...)``, computed in a worker process."""
 
-    def __init__(self, processes: int = 0) -> None:
+    def __init__(self, processes: int = 0, block_model: bool = False) -> None:
         self.processes = processes
+        self.block_model = block_model
         self._executor: ProcessPoolExecutor | None = None
         self._broken = False
 
     @classmethod
     def from_settings(cls, settings) -> PageAnalyser:
-        return cls(integer(settings, PROCESSES_SETTING, 1))
+        """SettingError names a bad setting, or a block model that cannot be loaded."""
+        block_model = boolean(settings, BLOCK_MODEL_SETTING)
+        if block_model:
+            try:
+                model = shipped_model()  # loaded here: forked workers inherit it
+            except BlockModelUnavailable as error:
+                raise SettingError(BLOCK_MODEL_SETTING, settings.get(BLOCK_MODEL_SETTING),
+                                   f"off here, because {error}") from None
+            logger.info("Article bodies are chosen block by block by the block model (%d features, threshold %s)",
+                        len(model.names), model.threshold)
+        return cls(integer(settings, PROCESSES_SETTING, 1), block_model)
 
     def start(self) -> None:
         """Start the workers now (at spider open), before the first page needs them."""
@@ -109,7 +124,7 @@ class PageAnalyser:
 
     def analyse(self, body: bytes, url: str, encoding: str | None, rules: ExtractionRules | None,
                 check_app_shell: bool = False) -> defer.Deferred:
-        args = (body, url, encoding, rules, check_app_shell)
+        args = (body, url, encoding, rules, check_app_shell, self.block_model)
         if self._executor is None:
             return defer.succeed(analyse_page(*args))
         from twisted.internet import reactor

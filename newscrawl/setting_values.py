@@ -84,6 +84,7 @@ CHECKS: dict[str, tuple[Callable, dict]] = {
     "DATABASE_BATCH_SIZE": (integer, {"minimum": 1}),
     "DATABASE_RETRY_TIMEOUT": (seconds, {}),
     "EXTRACTION_PROCESSES": (integer, {}),
+    "EXTRACTION_BLOCK_MODEL": (boolean, {}),
     "VALIDATION_MIN_BODY_CHARS": (integer, {}),
     "NEAR_DUPLICATES": (choice, {"options": NEAR_DUPLICATE_MODES}),
     "INCREMENTAL_ENABLED": (boolean, {}),

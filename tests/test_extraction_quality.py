@@ -1,15 +1,17 @@
 """Quality gates: body extraction on committed samples of both development sets.
 
 tests/extraction_gate.py holds the gate (figures recorded per page, floors = record less
-noise); here it must pass, and leaving out any single cleanup rule that acts on the
-development sets must make it fail, so no rule that matters can be lost unnoticed.
+noise); here it must pass, for the rules and for the shipped block model, and leaving out any
+single cleanup rule that acts on the development sets, or any of the model's main features,
+must make it fail, so no rule or feature that matters can be lost unnoticed.
 """
 
 from __future__ import annotations
 
+import numpy
 import pytest
 
-from newscrawl.extraction import boilerplate
+from newscrawl.extraction import blockmodel, boilerplate
 from tests import extraction_gate as gate
 from tests.extraction_metric import score_page, summarize
 
@@ -19,6 +21,26 @@ GUARDED_ELSEWHERE = {
     "drop_repeated_lead": "test_body_robustness.py::test_standfirst_repeated_by_the_body_is_removed",
 }
 RULES = [(rules, rule.__name__) for rules in (boilerplate.TREE_RULES, boilerplate.BLOCK_RULES) for rule in rules]
+MAIN_FEATURE_GAIN = 0.9  # the model's main features: the fewest that carry this share of its total gain
+
+
+def main_features(model: blockmodel.BlockModel) -> list[str]:
+    gain = model.booster.feature_importance("gain")
+    order = numpy.argsort(-gain, kind="stable")
+    needed = int(numpy.searchsorted(numpy.cumsum(gain[order]) / gain.sum(), MAIN_FEATURE_GAIN)) + 1
+    return [model.names[index] for index in order[:needed]]
+
+
+class _WithoutFeature:
+    """The model's booster, with one feature missing (NaN) from every block it scores."""
+
+    def __init__(self, booster, column: int) -> None:
+        self.booster, self.column = booster, column
+
+    def predict(self, features, **options):
+        features = features.copy()
+        features[:, self.column] = numpy.nan
+        return self.booster.predict(features, **options)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +53,9 @@ def test_samples_are_complete():
     assert len(shingles) >= 30 and len(snippets) >= 30
     assert all((gate.SHINGLE_SAMPLE / "html" / f"{page_id}.html.gz").exists() for page_id in shingles)
     assert all((gate.SNIPPET_SAMPLE / "html" / f"{page_id}.html.gz").exists() for page_id in snippets)
-    recorded = gate.record()
-    assert set(recorded["shingle_pages"]) == set(shingles) and set(recorded["snippet_pages"]) == set(snippets)
+    for extractor in ("rules", "block_model"):
+        recorded = gate.record(extractor)
+        assert set(recorded["shingle_pages"]) == set(shingles) and set(recorded["snippet_pages"]) == set(snippets)
 
 
 def test_gate_passes(shingle_scores):
@@ -58,6 +81,24 @@ def test_leaving_out_a_cleanup_rule_fails_the_gate(rules, name):
     finally:
         rules.insert(index, rule)
     assert failures, f"the gate does not notice {name} missing"
+
+
+def test_block_model_gate_passes():
+    assert gate.gate_failures(model=blockmodel.shipped_model()) == []
+
+
+def test_the_main_features_are_most_of_the_model():
+    features = main_features(blockmodel.shipped_model())
+    assert 5 <= len(features) < len(blockmodel.feature_names()) / 4
+    assert "rules_kept" in features and "log_chars" in features
+
+
+@pytest.mark.parametrize("feature", main_features(blockmodel.shipped_model()))
+def test_leaving_out_a_main_model_feature_fails_the_gate(feature):
+    model = blockmodel.shipped_model()
+    without = blockmodel.BlockModel(_WithoutFeature(model.booster, model.names.index(feature)),
+                                    model.names, model.threshold)
+    assert gate.gate_failures(model=without), f"the gate does not notice the model without {feature}"
 
 
 def test_bodies_are_one_paragraph_per_line():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from newscrawl.extraction.blockmodel import BlockModel, BlockModelUnavailable, shipped_model
 from newscrawl.extraction.body import extract_body
 from newscrawl.extraction.document import Document, parse_document
 from newscrawl.extraction.embedded import embedded_article_text
@@ -16,7 +17,7 @@ from newscrawl.extraction.metadata import extract_metadata
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.items import Article
 
-__all__ = ["extract", "extract_document", "ExtractionRules", "parse_document"]
+__all__ = ["extract", "extract_document", "BlockModelUnavailable", "ExtractionRules", "parse_document"]
 
 # trafilatura logs a WARNING for every page it finds no article in; our spiders count those.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -28,15 +29,19 @@ def extract(
     *,
     encoding: str | None = None,
     rules: ExtractionRules | None = None,
+    block_model: bool = False,
 ) -> Article:
-    """Extract an Article from a page's HTML. Never raises; a page without an article
-    gives an Article with an empty body and `extraction_problem` saying why."""
-    return extract_document(parse_document(html, url, encoding), rules)
+    """Extract an Article from a page's HTML. Never raises on a page; a page without an article
+    gives an Article with an empty body and `extraction_problem` saying why. ``block_model``:
+    the body is chosen block by block by the shipped model (BlockModelUnavailable without LightGBM)."""
+    model = shipped_model() if block_model else None
+    return extract_document(parse_document(html, url, encoding), rules, model)
 
 
-def extract_document(doc: Document, rules: ExtractionRules | None = None) -> Article:
+def extract_document(doc: Document, rules: ExtractionRules | None = None,
+                     block_model: BlockModel | None = None) -> Article:
     metadata = extract_metadata(doc, rules)
-    body = extract_body(doc, rules, headline=metadata.get("headline"))
+    body = extract_body(doc, rules, headline=metadata.get("headline"), model=block_model)
     loader = ArticleLoader(timezone=rules.timezone if rules else None, url=doc.url or None)
     loader.add_value("url", doc.url or None)
     loader.add_value("canonical_url", metadata.get("canonical_url"))

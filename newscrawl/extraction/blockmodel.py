@@ -324,6 +324,10 @@ def feature_columns(names: list[str]) -> list[int]:
     return [_INDEX[name] for name in names]
 
 
+class BlockModelUnavailable(RuntimeError):
+    """The block model cannot be used: LightGBM is missing, or its file is missing or unreadable."""
+
+
 class BlockModel:
     """A trained LightGBM booster over block features."""
 
@@ -336,14 +340,18 @@ class BlockModel:
         self.needs_candidates = any(name in CANDIDATE_FEATURES for name in names)
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> "BlockModel | None":
-        if not path.exists():
-            return None
-        import lightgbm
-
-        header, _, model = gzip.decompress(path.read_bytes()).decode("utf-8").partition("\n")
-        booster = lightgbm.Booster(model_str=model)
-        return cls(booster, booster.feature_name(), json.loads(header)["threshold"])
+    def load(cls, path: Path = MODEL_PATH) -> "BlockModel":
+        """The model in ``path``; BlockModelUnavailable says why it cannot be used."""
+        try:
+            import lightgbm
+        except ImportError as error:
+            raise BlockModelUnavailable(f"the block model needs LightGBM ({error})") from None
+        try:
+            header, _, model = gzip.decompress(path.read_bytes()).decode("utf-8").partition("\n")
+            booster = lightgbm.Booster(model_str=model)
+            return cls(booster, booster.feature_name(), json.loads(header)["threshold"])
+        except (OSError, EOFError, ValueError, KeyError, lightgbm.basic.LightGBMError) as error:
+            raise BlockModelUnavailable(f"cannot read the block model {path}: {error}") from None
 
     def probabilities(self, page: SegmentedPage) -> list[float]:
         """Body probability of each block of ``page``."""
@@ -363,5 +371,6 @@ def write_model(path: Path, model: str, threshold: float) -> None:
 
 
 @lru_cache(maxsize=1)
-def default_model() -> BlockModel | None:
-    return BlockModel.load()
+def shipped_model() -> BlockModel:
+    """The model file that ships with newscrawl, loaded once per process."""
+    return BlockModel.load(MODEL_PATH)

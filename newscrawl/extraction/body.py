@@ -9,6 +9,9 @@ with metadata extraction and must stay intact):
    and two long disjoint bodies are the two parts of one article, kept in page order;
    when both miss, trafilatura's whole cascade (its own fallbacks) is the last resort;
 4. block cleanup (boilerplate.BLOCK_RULES) drops headline, bylines, promos, sign-offs.
+With a block model (blockmodel.py, setting EXTRACTION_BLOCK_MODEL), the candidates of steps 2-3
+become features of every text block of the pruned page, and the blocks the model scores as body
+go to step 4 instead of the rule-based choice.
 """
 
 from __future__ import annotations
@@ -37,9 +40,6 @@ MIN_PART_CHARS = 1000
 MAX_LINK_TEXT_SHARE = 0.5  # a last-resort body with more of its text in links than this is a link list
 MIN_BODY_WORDS = 5  # fewer words than this is a label ("Advertisement"), not an article
 _WORDS = re.compile(r"\w+")
-# The block model (blockmodel.py) decides block by block when True and a model file ships.
-# Off: in site-grouped cross-validation it did not beat the rules on both sets (README).
-USE_BLOCK_MODEL = False
 MODEL_ALWAYS_READABILITY = False  # True: the model reads readability on every page (measured: no better)
 
 
@@ -47,11 +47,13 @@ MODEL_ALWAYS_READABILITY = False  # True: the model reads readability on every p
 class BodyResult:
     text: str  # one paragraph per line, "" when nothing found
     problem: str | None  # why text is empty; None when text was found
-    method: str  # "site-rule", "general" or "none"
+    method: str  # "site-rule", "general", "block-model" or "none"
 
 
-def extract_body(doc: Document, rules: ExtractionRules | None = None, headline: str | None = None) -> BodyResult:
-    """The article text of ``doc``. Never raises."""
+def extract_body(doc: Document, rules: ExtractionRules | None = None, headline: str | None = None,
+                 model: blockmodel.BlockModel | None = None) -> BodyResult:
+    """The article text of ``doc``. Never raises. With a block ``model``, the general path keeps
+    the blocks the model scores as body instead of the rule-based choice."""
     if doc is None or getattr(doc, "tree", None) is None:
         return BodyResult("", getattr(doc, "problem", None) or "empty", "none")
     try:
@@ -60,7 +62,9 @@ def extract_body(doc: Document, rules: ExtractionRules | None = None, headline: 
             found = boilerplate.clean_blocks(_site_rule_blocks(doc, rules), headlines)
             if found:  # else the selector missed (changed layout?): fall back to the general path
                 return _result(found, "site-rule")
-        return _result(_general_blocks(doc, rules, headlines), "general")
+        if model is None:
+            return _result(general_candidates(doc, rules, headlines)[1]["rules"], "general")
+        return _result(_model_blocks(doc, rules, headlines, model), "block-model")
     except Exception:  # never raise: a bad page must not stop the crawl
         logger.exception("body extraction failed: %s", doc.url)
         return BodyResult("", "error", "none")
@@ -86,10 +90,8 @@ def _site_rule_blocks(doc: Document, rules: ExtractionRules) -> list[Block]:
     return blocks(element)
 
 
-def _general_blocks(doc: Document, rules: ExtractionRules | None, headlines: list[str]) -> list[Block]:
-    model = blockmodel.default_model() if USE_BLOCK_MODEL else None
-    if model is None:
-        return general_candidates(doc, rules, headlines)[1]["rules"]
+def _model_blocks(doc: Document, rules: ExtractionRules | None, headlines: list[str],
+                  model: blockmodel.BlockModel) -> list[Block]:
     if model.needs_candidates:
         page = general_candidates(doc, rules, headlines, with_page_blocks=True)[0]
     else:  # a DOM-only model: no candidate extractor runs
