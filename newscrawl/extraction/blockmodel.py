@@ -195,6 +195,10 @@ def _contexts(blocks: list[PageBlock]) -> list[_Context]:
 
 
 _INDEX = {name: index for index, name in enumerate(FEATURE_NAMES)}
+# Columns of the bit-set features, in bit order.
+_ANCESTOR_COLUMNS = [_INDEX[f"in_{tag}"] for tag in ANCESTOR_TAGS]
+_CLASS_COLUMNS = [_INDEX[f"class_{token}"] for token in CLASS_TOKENS]
+_NEAR_COLUMNS = [_INDEX[f"near_{token}"] for token in CLASS_TOKENS]
 _KINDS = ("paragraph", "heading", "item")
 
 
@@ -229,14 +233,10 @@ def _add_dom_features(page: SegmentedPage) -> None:
     contexts = _contexts(blocks)
     put("heading_level", [c.heading_level for c in contexts])
     put("depth", [c.depth for c in contexts])
-    ancestor_bits = numpy.array([c.ancestor_tags for c in contexts], dtype=numpy.int64)
-    for tag, bit in _ANCESTOR_INDEX.items():
-        put(f"in_{tag}", (ancestor_bits >> bit) & 1)
-    class_bits = numpy.array([c.class_tokens for c in contexts], dtype=numpy.int64)
-    near_bits = numpy.array([c.near_class_tokens for c in contexts], dtype=numpy.int64)
-    for token, bit in _CLASS_TOKEN_INDEX.items():
-        put(f"class_{token}", (class_bits >> bit) & 1)
-        put(f"near_{token}", (near_bits >> bit) & 1)
+    for columns, bits in ((_ANCESTOR_COLUMNS, [c.ancestor_tags for c in contexts]),
+                          (_CLASS_COLUMNS, [c.class_tokens for c in contexts]),
+                          (_NEAR_COLUMNS, [c.near_class_tokens for c in contexts])):
+        matrix[:, columns] = (numpy.array(bits, dtype=numpy.int64)[:, None] >> numpy.arange(len(columns))) & 1
 
     total = chars.sum() or 1.0
     put("position", numpy.arange(n) / n)
