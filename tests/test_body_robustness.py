@@ -85,6 +85,17 @@ def test_empty_input():
         assert result.text == "" and result.problem == "empty"
 
 
+def test_every_parsed_element_has_the_lxml_html_api():
+    """The parser maps every element to HtmlElement in C (no per-element Python lookup): forms
+    and inputs too, and elements of a copy, keep text_content() and the other lxml.html methods."""
+    doc = parse_document(b"<html><body><form><label>Name <input name='q'></label></form><p>Text</p>"
+                         b"<!-- dropped --></body></html>", URL)
+    elements = list(doc.tree.iter()) + list(copy.deepcopy(doc.tree).iter())
+    assert len(elements) == 12  # html, body, form, label, input, p (comments are dropped), twice
+    assert all(isinstance(element, lxml.html.HtmlElement) for element in elements)
+    assert doc.tree.find(".//form").text_content() == "Name "
+
+
 def test_document_without_tree_passes_its_problem_on():
     result = extract_body(Document(URL, None, "not-html"))
     assert result == BodyResult("", "not-html", "none")
