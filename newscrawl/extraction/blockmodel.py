@@ -344,7 +344,7 @@ class BlockModel:
         """The model in ``path``; BlockModelUnavailable says why it cannot be used."""
         try:
             import lightgbm
-        except ImportError as error:
+        except (ImportError, OSError) as error:  # OSError: its OpenMP library (libgomp1) is missing
             raise BlockModelUnavailable(f"the block model needs LightGBM ({error})") from None
         try:
             header, _, model = gzip.decompress(path.read_bytes()).decode("utf-8").partition("\n")
