@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -323,11 +324,14 @@ def test_input_document_is_reusable():
     assert extract_body(doc, headline=HEADLINE) == first
 
 
-def test_unbalanced_markup_does_not_let_a_dialog_swallow_the_article():
-    """An unclosed <div role="dialog"> (cookie banner) that now wraps the story is not dropped."""
+@pytest.mark.parametrize("head", ["", "<head><script>var config = '" + "x" * 30000 + "';</script></head>"],
+                         ids=["no-head", "big-head-script"])
+def test_unbalanced_markup_does_not_let_a_dialog_swallow_the_article(head):
+    """An unclosed <div role="dialog"> (cookie banner) that now wraps the story is not dropped,
+    however much script the <head> holds (the page's text is the body's)."""
     paragraphs = "".join(f"<p>Paragraph {n} of the story, with enough words to count as prose here.</p>"
                          for n in range(30))
-    html = ('<html><body><div role="dialog"><p>We use cookies.</p><button>Accept</button>'
+    html = (f'<html>{head}<body><div role="dialog"><p>We use cookies.</p><button>Accept</button>'
             f"<article><h1>Story</h1>{paragraphs}</article></body></html>")
     from newscrawl.extraction.body import extract_body
     from newscrawl.extraction.document import parse_document
