@@ -29,12 +29,12 @@ from twisted.internet import defer
 
 from newscrawl.discovery.heuristics import page_kind
 from newscrawl.extraction import extract_document
-from newscrawl.extraction.blockmodel import BlockModelUnavailable, shipped_model
+from newscrawl.extraction.blockmodel import shipped_model
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.rules import ExtractionRules
 from newscrawl.items import Article
 from newscrawl.rendering import looks_like_app_shell
-from newscrawl.setting_values import SettingError, boolean, integer
+from newscrawl.setting_values import block_model_switch, integer
 
 logger = logging.getLogger(__name__)
 
@@ -97,16 +97,12 @@ class PageAnalyser:
     @classmethod
     def from_settings(cls, settings) -> PageAnalyser:
         """SettingError names a bad setting, or a block model that cannot be loaded."""
-        block_model = boolean(settings, BLOCK_MODEL_SETTING)
-        if block_model:
-            try:
-                model = shipped_model()  # loaded here: forked workers inherit it
-            except BlockModelUnavailable as error:
-                raise SettingError(BLOCK_MODEL_SETTING, settings.get(BLOCK_MODEL_SETTING),
-                                   f"off here, because {error}") from None
+        use_model = block_model_switch(settings, BLOCK_MODEL_SETTING)
+        if use_model:  # loaded now, in the crawl process: forked workers inherit it
+            model = shipped_model()
             logger.info("Article bodies are chosen block by block by the block model (%d features, threshold %s)",
                         len(model.names), model.threshold)
-        return cls(integer(settings, PROCESSES_SETTING, 1), block_model)
+        return cls(integer(settings, PROCESSES_SETTING, 1), use_model)
 
     def start(self) -> None:
         """Start the workers now (at spider open), before the first page needs them."""

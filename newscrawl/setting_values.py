@@ -75,6 +75,19 @@ def choice(settings, name: str, default: str | None, options: Iterable[str]) -> 
     return value
 
 
+def block_model_switch(settings, name: str, default: bool | None = False) -> bool:
+    """On or off; on only when the shipped block model loads (it is loaded here, once per process)."""
+    on = boolean(settings, name, default)
+    if on:
+        from newscrawl.extraction.blockmodel import BlockModelUnavailable, shipped_model
+
+        try:
+            shipped_model()
+        except BlockModelUnavailable as error:
+            raise SettingError(name, settings.get(name), f"off here, because {error}") from None
+    return on
+
+
 NEAR_DUPLICATE_MODES = ("link", "drop", "off")
 
 # Every setting newscrawl reads, and the Scrapy settings users most often pass with -s:
@@ -84,7 +97,7 @@ CHECKS: dict[str, tuple[Callable, dict]] = {
     "DATABASE_BATCH_SIZE": (integer, {"minimum": 1}),
     "DATABASE_RETRY_TIMEOUT": (seconds, {}),
     "EXTRACTION_PROCESSES": (integer, {}),
-    "EXTRACTION_BLOCK_MODEL": (boolean, {}),
+    "EXTRACTION_BLOCK_MODEL": (block_model_switch, {}),
     "VALIDATION_MIN_BODY_CHARS": (integer, {}),
     "NEAR_DUPLICATES": (choice, {"options": NEAR_DUPLICATE_MODES}),
     "INCREMENTAL_ENABLED": (boolean, {}),

@@ -9,18 +9,16 @@ shipped model file is checked on the committed samples and in a real crawl of th
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
-from scrapy.settings import Settings
 
 from benchmarks import block_training, datasets
 from newscrawl.extraction import blockmodel, body, extract
-from newscrawl.pages import PageAnalyser
-from newscrawl.setting_values import SettingError
-from tests.crawling import read_rows, run_crawl
+from tests.crawling import PROJECT_DIR, read_rows, run_crawl
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.text import Block, blocks
 from tests.extraction_gate import SHINGLE_SAMPLE
@@ -109,15 +107,27 @@ def test_a_missing_or_unreadable_model_file_is_unavailable_naming_it(tmp_path, c
         blockmodel.BlockModel.load(path)
 
 
-def test_a_block_model_that_cannot_load_refuses_the_setting(tmp_path, monkeypatch):
-    monkeypatch.setattr(blockmodel, "MODEL_PATH", tmp_path / "missing.txt.gz")
-    blockmodel.shipped_model.cache_clear()
-    try:
-        with pytest.raises(SettingError, match="EXTRACTION_BLOCK_MODEL must be off here, because cannot read"):
-            PageAnalyser.from_settings(Settings({"EXTRACTION_BLOCK_MODEL": "true"}))
-        assert PageAnalyser.from_settings(Settings({"EXTRACTION_BLOCK_MODEL": "false"})).block_model is False
-    finally:
-        blockmodel.shipped_model.cache_clear()
+def test_a_crawl_whose_block_model_cannot_load_stops_before_its_first_request(serve, tmp_path):
+    """A project copy whose model file is damaged: the crawl is refused (exit 2), naming the setting and the file."""
+    project = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for part in ("newscrawl", "pipelines"):
+        shutil.copytree(PROJECT_DIR / part, project / part, ignore=ignore)
+    shutil.copy(PROJECT_DIR / "scrapy.cfg", project)
+    model_file = project / "newscrawl" / "extraction" / "block_model.txt.gz"
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # cut short, as by a failed copy
+    server = serve(root=DEMO_SITE)
+    result = run_crawl("news", urls=f"{server.base_url}/", database=tmp_path / "news.db", project=project,
+                       settings={"EXTRACTION_BLOCK_MODEL": "true"})
+    assert result.returncode == 2, result.log[-3000:]
+    assert "invalid setting: EXTRACTION_BLOCK_MODEL must be off here, because cannot read the block model" in result.log
+    assert "Traceback" not in result.log
+    assert str(model_file) in result.log
+    assert not server.requests
+
+    result = run_crawl("news", urls=f"{server.base_url}/", database=tmp_path / "rules.db", project=project)
+    assert result.returncode == 0, result.log[-3000:]  # without the setting the model is never read
+    assert read_rows(tmp_path / "rules.db")
 
 
 @pytest.mark.parametrize("processes", ["0", "1"])

@@ -31,7 +31,6 @@ from newscrawl.extraction.text import word_count
 from newscrawl.middlewares import AlreadyStored
 from newscrawl.pages import PageAnalyser
 from newscrawl.rendering import browser_meta, may_render, missing_browser
-from newscrawl.setting_values import refused_when_invalid
 from newscrawl.signals import page_not_article
 from newscrawl.spiders.params import ArgumentError, SpiderParams
 from newscrawl.urls import request_url
@@ -98,8 +97,7 @@ class NewsSpiderBase(scrapy.Spider):
                 scheme: path for scheme, path in handlers.items() if "scrapy_playwright" not in str(path)
             }, priority="spider")
         # Extraction in the crawl process, or in EXTRACTION_PROCESSES workers started with the spider.
-        with refused_when_invalid(crawler):
-            spider.analyser = PageAnalyser.from_settings(crawler.settings)
+        spider.analyser = PageAnalyser.from_settings(crawler.settings)
         crawler.signals.connect(spider.analyser.start, signal=signals.spider_opened)
         crawler.signals.connect(spider.analyser.stop, signal=signals.spider_closed)
         return spider
