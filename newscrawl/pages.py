@@ -9,7 +9,7 @@ downloads, deduplicates and writes, or in the crawl process (0). One worker take
 order they arrive, so items reach the pipelines in the same order as without it. A worker that dies is reported once, and its pages and all
 later ones are analysed in the crawl process. With ``EXTRACTION_BLOCK_MODEL`` the body is chosen
 by the block model (newscrawl.extraction.blockmodel), loaded once in the crawl process before the
-workers start, so that a missing model stops the crawl before its first request.
+workers fork (``scrapy crawl`` loads it when it checks the settings: a model that cannot load is refused).
 """
 
 from __future__ import annotations
