@@ -40,7 +40,6 @@ MIN_PART_CHARS = 1000
 MAX_LINK_TEXT_SHARE = 0.5  # a last-resort body with more of its text in links than this is a link list
 MIN_BODY_WORDS = 5  # fewer words than this is a label ("Advertisement"), not an article
 _WORDS = re.compile(r"\w+")
-MODEL_ALWAYS_READABILITY = False  # True: the model reads readability on every page (measured: no better)
 
 
 @dataclass
@@ -131,9 +130,8 @@ def general_candidates(doc: Document, rules: ExtractionRules | None, headlines: 
     short = length < SHORT_BODY_CHARS or length < MIN_PARAGRAPH_SHARE * _paragraph_chars(tree)
     # readability consumes its tree: a miss keeps a copy for the last resort.
     spare = copy.deepcopy(tree) if length < MIN_BODY_CHARS else None
-    if short or (with_page_blocks and MODEL_ALWAYS_READABILITY):
+    if short:  # (readability on every page, as a block-model feature, measured no better)
         candidates["readability"] = readability_blocks(tree)  # last user of the copy
-    if short:
         found = _choose(found, candidates["readability"], doc.tree)
     if spare is not None and _length(found) < MIN_BODY_CHARS:
         recovery = _recovery(spare, doc.url or None)
