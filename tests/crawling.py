@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -51,6 +52,17 @@ def crawl_command(spider: str, *, urls: str | None = None, database: Path | str 
     env = {k: v for k, v in os.environ.items() if k != "NEWSCRAWL_DATABASE_URL"}
     env["PYTHONPATH"] = str(project)
     return command, env
+
+
+def copy_project(tmp_path: Path) -> Path:
+    """A copy of the project (its code, its settings, the site registry and model file inside it) to
+    change for one test; the real folder stays untouched."""
+    project = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for part in ("newscrawl", "pipelines"):
+        shutil.copytree(PROJECT_DIR / part, project / part, ignore=ignore)
+    shutil.copy(PROJECT_DIR / "scrapy.cfg", project)
+    return project
 
 
 def run_crawl(spider: str, *, timeout: int = 180, project: Path = PROJECT_DIR, **options) -> CrawlResult:

@@ -9,7 +9,6 @@ shipped model file is checked on the committed samples and in a real crawl of th
 from __future__ import annotations
 
 import gzip
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,7 +17,7 @@ import pytest
 
 from benchmarks import block_training, datasets
 from newscrawl.extraction import blockmodel, body, extract
-from tests.crawling import PROJECT_DIR, read_rows, run_crawl
+from tests.crawling import copy_project, read_rows, run_crawl
 from newscrawl.extraction.document import parse_document
 from newscrawl.extraction.text import Block, blocks
 from tests.extraction_gate import SHINGLE_SAMPLE
@@ -109,11 +108,7 @@ def test_a_missing_or_unreadable_model_file_is_unavailable_naming_it(tmp_path, c
 
 def test_a_crawl_whose_block_model_cannot_load_stops_before_its_first_request(serve, tmp_path):
     """A project copy whose model file is damaged: the crawl is refused (exit 2), naming the setting and the file."""
-    project = tmp_path / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in ("newscrawl", "pipelines"):
-        shutil.copytree(PROJECT_DIR / part, project / part, ignore=ignore)
-    shutil.copy(PROJECT_DIR / "scrapy.cfg", project)
+    project = copy_project(tmp_path)
     model_file = project / "newscrawl" / "extraction" / "block_model.txt.gz"
     model_file.write_bytes(model_file.read_bytes()[:1000])  # cut short, as by a failed copy
     server = serve(root=DEMO_SITE)

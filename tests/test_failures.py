@@ -5,7 +5,6 @@ a local server, read back from SQLite."""
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from scrapy.utils.test import get_crawler
 from newscrawl.demo.server import Route
 from newscrawl import stats as keys
 from newscrawl.extensions import CrawlSummary
-from tests.crawling import PROJECT_DIR, read_rows, run_crawl
+from tests.crawling import PROJECT_DIR, copy_project, read_rows, run_crawl
 from tests.test_runs import story
 
 LONG_BODY = {"<p>": "<p>" + "The harbour master spoke again about the repairs. " * 120}  # ~6,000 more characters
@@ -95,11 +94,7 @@ author_selector = "span.byline::text"
 
 def project_with_site_entry(tmp_path: Path, name: str, text: str) -> Path:
     """A copy of the project whose registry holds one more entry (the real folder stays untouched)."""
-    project = tmp_path / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in ("newscrawl", "pipelines"):
-        shutil.copytree(PROJECT_DIR / part, project / part, ignore=ignore)
-    shutil.copy(PROJECT_DIR / "scrapy.cfg", project)
+    project = copy_project(tmp_path)
     (project / "newscrawl" / "sites" / f"{name}.toml").write_text(text, encoding="utf-8")
     return project
 
