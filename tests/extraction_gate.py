@@ -4,8 +4,9 @@
 recorded in fixtures/extraction-gate-scores.json and names every check that fails; the
 gate tests and the rule- and feature-ablation checks share it. There are two records: the
 rules (the default body) and the shipped block model (``gate_failures(model=...)``; in-sample,
-since the model was trained on all development pages, so it guards the code, not generalization). Extraction is deterministic, so "noise"
-is only rounding and pinned-library drift; a drop beyond it fails:
+since the model was trained on all development pages, so it guards the code, not generalization).
+Extraction is deterministic, so "noise" is only rounding and pinned-library drift; a drop beyond
+it fails:
 - shingle sample (40 pages, page-averaged): mean F1, precision or recall more than 0.003
   below the record (one page losing a tenth of its text), or any page more than 0.002 below;
 - snippet sample (40 pages, micro-averaged): any page losing a with-snippet or gaining a

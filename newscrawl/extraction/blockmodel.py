@@ -325,7 +325,8 @@ def feature_columns(names: list[str]) -> list[int]:
 
 
 class BlockModelUnavailable(RuntimeError):
-    """The block model cannot be used: LightGBM is missing, or its file is missing or unreadable."""
+    """The block model cannot be used: LightGBM (or its OpenMP library) is missing, or the model
+    file is missing or unreadable."""
 
 
 class BlockModel:
