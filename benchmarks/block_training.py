@@ -149,6 +149,32 @@ def choose_threshold(data: list[PageData], names: list[str], folds: int = FOLDS 
     return max(THRESHOLDS, key=lambda t: (mean_f1(t), -abs(t - blockmodel.THRESHOLD)))
 
 
+def blanking_effects(data: list[PageData], model: blockmodel.BlockModel, features: list[str]) -> dict:
+    """{feature: {dataset: F1 change}}: how each set's F1 (in-sample) changes when ``model``
+    scores every block with that feature missing (NaN), as LightGBM treats an unknown value."""
+    def f1_by_set(column: int | None) -> dict[str, float]:
+        bodies = {}
+        for item in data:
+            features = item.features
+            if column is not None and len(item.texts):
+                features = features.copy()
+                features[:, column] = numpy.nan
+            probabilities = model.booster.predict(features, num_threads=1) if len(item.texts) else []
+            bodies[(item.page.dataset, item.page.id)] = body_from_probabilities(item, probabilities, model.threshold)
+        scores = {}
+        for dataset in sorted({item.page.dataset for item in data}):
+            pages = [item.page for item in data if item.page.dataset == dataset]
+            scores[dataset] = datasets.set_score(pages, {page.id: bodies[(dataset, page.id)] for page in pages})["f1"]
+        return scores
+
+    base = f1_by_set(None)
+    effects = {}
+    for feature in features:
+        blanked = f1_by_set(model.names.index(feature))
+        effects[feature] = {dataset: round(blanked[dataset] - base[dataset], 4) for dataset in base}
+    return effects
+
+
 def cross_validated_bodies(data: list[PageData], names: list[str], folds: int = FOLDS) -> tuple[dict, list]:
     """{(dataset, page id): body} where each page's body comes from a model trained, and
     its threshold chosen (by an inner grouped CV), on the other folds only: no host of the

@@ -364,11 +364,21 @@ class BlockModel:
         chosen = zip(page.blocks, self.probabilities(page))
         return [Block(b.kind, b.text) for b, p in chosen if p >= self.threshold]
 
+    def main_features(self, share: float = 0.9) -> list[str]:
+        """The fewest features that carry ``share`` of the model's total gain, the biggest first."""
+        gain = self.booster.feature_importance("gain")
+        order = numpy.argsort(-gain, kind="stable")
+        needed = int(numpy.searchsorted(numpy.cumsum(gain[order]) / gain.sum(), share)) + 1
+        return [self.names[index] for index in order[:needed]]
+
+
+def model_file_text(model: str, threshold: float) -> str:
+    """The model file's content: a JSON header line (threshold), then LightGBM's text model."""
+    return json.dumps({"threshold": threshold}) + "\n" + model
+
 
 def write_model(path: Path, model: str, threshold: float) -> None:
-    """One gzip file: a JSON header line (threshold), then LightGBM's text model."""
-    header = json.dumps({"threshold": threshold})
-    path.write_bytes(gzip.compress(f"{header}\n{model}".encode("utf-8"), mtime=0))
+    path.write_bytes(gzip.compress(model_file_text(model, threshold).encode("utf-8"), mtime=0))
 
 
 @lru_cache(maxsize=1)
