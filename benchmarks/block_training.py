@@ -124,8 +124,24 @@ def host_folds(data: list[PageData], folds: int = FOLDS) -> list[int]:
     return [fold_of_host[item.page.host] for item in data]
 
 
-def _probabilities(model, item: PageData):
-    return model.predict(item.features) if len(item.texts) else []
+def _probabilities(model, item: PageData, missing: int | None = None):
+    """Body probability of each block of ``item``; with the feature in column ``missing`` unknown (NaN)."""
+    if not len(item.texts):
+        return []
+    features = item.features
+    if missing is not None:
+        features = features.copy()
+        features[:, missing] = numpy.nan
+    return model.predict(features)
+
+
+def scores_by_set(data: list[PageData], bodies: dict) -> dict[str, dict]:
+    """{dataset: its set_score} of ``bodies`` ({(dataset, page id): body})."""
+    scores = {}
+    for dataset in sorted({d.page.dataset for d in data}):
+        pages = [d.page for d in data if d.page.dataset == dataset]
+        scores[dataset] = datasets.set_score(pages, {page.id: bodies[(dataset, page.id)] for page in pages})
+    return scores
 
 
 def choose_threshold(data: list[PageData], names: list[str], folds: int = FOLDS - 1) -> float:
@@ -139,11 +155,9 @@ def choose_threshold(data: list[PageData], names: list[str], folds: int = FOLDS 
                 probabilities[id(item)] = _probabilities(model, item)
 
     def mean_f1(threshold: float) -> float:
-        scores = []
-        for dataset in sorted({d.page.dataset for d in data}):
-            items = [d for d in data if d.page.dataset == dataset]
-            bodies = {d.page.id: body_from_probabilities(d, probabilities[id(d)], threshold) for d in items}
-            scores.append(datasets.set_score([d.page for d in items], bodies)["f1"])
+        bodies = {(d.page.dataset, d.page.id): body_from_probabilities(d, probabilities[id(d)], threshold)
+                  for d in data}
+        scores = [score["f1"] for score in scores_by_set(data, bodies).values()]
         return sum(scores) / len(scores)
 
     return max(THRESHOLDS, key=lambda t: (mean_f1(t), -abs(t - blockmodel.THRESHOLD)))
@@ -152,20 +166,10 @@ def choose_threshold(data: list[PageData], names: list[str], folds: int = FOLDS 
 def blanking_effects(data: list[PageData], model: blockmodel.BlockModel, features: list[str]) -> dict:
     """{feature: {dataset: F1 change}}: how each set's F1 (in-sample) changes when ``model``
     scores every block with that feature missing (NaN), as LightGBM treats an unknown value."""
-    def f1_by_set(column: int | None) -> dict[str, float]:
-        bodies = {}
-        for item in data:
-            features = item.features
-            if column is not None and len(item.texts):
-                features = features.copy()
-                features[:, column] = numpy.nan
-            probabilities = model.booster.predict(features, num_threads=1) if len(item.texts) else []
-            bodies[(item.page.dataset, item.page.id)] = body_from_probabilities(item, probabilities, model.threshold)
-        scores = {}
-        for dataset in sorted({item.page.dataset for item in data}):
-            pages = [item.page for item in data if item.page.dataset == dataset]
-            scores[dataset] = datasets.set_score(pages, {page.id: bodies[(dataset, page.id)] for page in pages})["f1"]
-        return scores
+    def f1_by_set(missing: int | None) -> dict[str, float]:
+        bodies = {(item.page.dataset, item.page.id): body_from_probabilities(
+            item, _probabilities(model.booster, item, missing), model.threshold) for item in data}
+        return {dataset: score["f1"] for dataset, score in scores_by_set(data, bodies).items()}
 
     base = f1_by_set(None)
     effects = {}

@@ -12,7 +12,7 @@ Next to the model it writes tests/fixtures/block-model-feature-effects.json: for
 model's main features (the fewest carrying 90% of its gain), how much each set's F1 changes when
 the feature is missing. The quality gate's tests read it to know which features matter.
 
---cache keeps the featurized pages between runs. It is rebuilt when the extraction code, the
+--cache keeps the featurized pages between runs. It is rebuilt when the code featurizing runs, the
 datasets' paths or the versions of the libraries that shape the features change: a model
 trained from stale features would not be the one this code trains.
 """
@@ -33,16 +33,19 @@ from benchmarks import block_training, datasets
 from newscrawl.extraction import blockmodel
 
 
-EFFECTS_PATH = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "block-model-feature-effects.json"
 _FEATURE_LIBRARIES = ("trafilatura", "lxml", "justext", "htmldate")
-_EXTRACTION_CODE = Path(blockmodel.__file__).parent
+_PROJECT = Path(__file__).resolve().parent.parent
+# The code featurizing runs: extraction and text normalization, labelling, the datasets' reader, the metric.
+EFFECTS_PATH = _PROJECT / "tests" / "fixtures" / "block-model-feature-effects.json"
+_FEATURE_CODE = (*sorted((_PROJECT / "newscrawl").rglob("*.py")), *sorted((_PROJECT / "benchmarks").rglob("*.py")),
+                 _PROJECT / "tests" / "extraction_metric.py")
 
 
 def features_fingerprint(directories: list[Path]) -> str:
-    """What the featurized pages depend on: the extraction code, the datasets and the libraries."""
+    """What the featurized pages depend on: the code, the datasets and the libraries."""
     digest = hashlib.sha256()
-    for source in sorted(_EXTRACTION_CODE.rglob("*.py")):
-        digest.update(source.relative_to(_EXTRACTION_CODE).as_posix().encode() + source.read_bytes())
+    for source in _FEATURE_CODE:
+        digest.update(source.relative_to(_PROJECT).as_posix().encode() + source.read_bytes())
     for directory in directories:
         digest.update(str(directory.resolve()).encode())
     for library in _FEATURE_LIBRARIES:
@@ -70,11 +73,9 @@ def load_data(directories: list[Path], cache: Path | None = None) -> list[block_
 def report_cv(data: list[block_training.PageData], names: list[str]) -> None:
     bodies, thresholds = block_training.cross_validated_bodies(data, names)
     print(f"thresholds chosen in the folds: {thresholds}")
-    for dataset in sorted({d.page.dataset for d in data}):
-        items = [d for d in data if d.page.dataset == dataset]
-        pages = [d.page for d in items]
-        model = datasets.set_score(pages, {d.page.id: bodies[(dataset, d.page.id)] for d in items})
-        rules = datasets.set_score(pages, {d.page.id: d.rules_body for d in items})
+    rules_scores = block_training.scores_by_set(data, {(d.page.dataset, d.page.id): d.rules_body for d in data})
+    for dataset, model in block_training.scores_by_set(data, bodies).items():
+        rules = rules_scores[dataset]
         print(f"{dataset:<20} block model (grouped CV) F1 {model['f1']:.4f} P {model['precision']:.4f} "
               f"R {model['recall']:.4f} | rules F1 {rules['f1']:.4f} P {rules['precision']:.4f} R {rules['recall']:.4f}")
 
@@ -100,13 +101,16 @@ def main(argv: list[str] | None = None) -> None:
         return
     threshold = block_training.choose_threshold(data, names, block_training.FOLDS)
     model = block_training.train(data, names)
-    text = blockmodel.model_file_text(model.model_to_string(), threshold)
-    effects = feature_effects(data, blockmodel.BlockModel(model, names, threshold), text)
+    model_string = model.model_to_string()
+    shipped = args.check or args.out.resolve() == blockmodel.MODEL_PATH.resolve()
+    # The effects file belongs to the shipped model only.
+    effects = feature_effects(data, blockmodel.BlockModel(model, names, threshold),
+                              blockmodel.model_file_text(model_string, threshold)) if shipped else None
     if args.check:
-        sys.exit(_check(text, effects))
-    blockmodel.write_model(args.out, model.model_to_string(), threshold)
+        sys.exit(_check(blockmodel.model_file_text(model_string, threshold), effects))
+    blockmodel.write_model(args.out, model_string, threshold)
     print(f"model written: {args.out} ({args.out.stat().st_size / 1024:.0f} KB), threshold {threshold}")
-    if args.out.resolve() == Path(blockmodel.MODEL_PATH).resolve():
+    if effects is not None:
         EFFECTS_PATH.write_text(json.dumps(effects, indent=1) + "\n", encoding="utf-8")
         print(f"feature effects written: {EFFECTS_PATH}")
 
@@ -118,7 +122,7 @@ def feature_effects(data: list[block_training.PageData], model: blockmodel.Block
 
 
 def _check(text: str, effects: dict) -> int:
-    shipped = gzip.decompress(Path(blockmodel.MODEL_PATH).read_bytes()).decode("utf-8")
+    shipped = gzip.decompress(blockmodel.MODEL_PATH.read_bytes()).decode("utf-8")
     same_model = text == shipped
     same_effects = EFFECTS_PATH.exists() and json.loads(EFFECTS_PATH.read_text(encoding="utf-8")) == effects
     print(f"{blockmodel.MODEL_PATH}: {'reproduced exactly' if same_model else 'NOT what this code trains: retrain it'}")

@@ -10,8 +10,8 @@ development set, as benchmarks/train_block_model.py measured and recorded next t
 
 from __future__ import annotations
 
-import hashlib
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
