@@ -50,9 +50,9 @@ def trafilatura_blocks(tree: HtmlElement, url: str | None) -> list[Block]:
     read (~0.4 ms a page). tests/test_candidates.py holds it equal to ``bare_extraction``."""
     work = copy.copy(tree)
     is_forum = _forum_thread_page(work)
-    prune_unwanted_nodes(work, RAW_TREE_PRUNE_XPATH)
-    prune_unwanted_nodes(work, REMOVE_COMMENTS_AND_LISTS_XPATH)
     try:
+        prune_unwanted_nodes(work, RAW_TREE_PRUNE_XPATH)
+        prune_unwanted_nodes(work, REMOVE_COMMENTS_AND_LISTS_XPATH)
         cleaned = convert_tags(tree_cleaning(work, _MAIN_ONLY), _MAIN_ONLY, url)
         if not is_forum:
             prune_unwanted_nodes(cleaned, REMOVE_COMMENTS_XPATH)
