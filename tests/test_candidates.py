@@ -46,16 +46,21 @@ def test_leaves_the_tree_untouched():
     assert lxml.html.tostring(tree) == before
 
 
-def test_forum_thread_keeps_posts_in_comment_containers():
-    """On a DiscussionForumPosting page the posts sit in comment containers, which trafilatura
-    keeps: so must we."""
-    posts = "".join(f'<div class="comment"><p>{PARAGRAPH * 2}</p></div>' for _ in range(3))
-    forum = ('<html><head><script type="application/ld+json">{"@type": "DiscussionForumPosting"}</script>'
-             f'</head><body><article><h1>Sea wall thread</h1><p>{PARAGRAPH}</p>{posts}</article></body></html>')
-    tree = _tree(forum)
-    found = trafilatura_blocks(tree, None)
-    assert found == bare_trafilatura_blocks(tree, None)
-    assert len(found) >= 2
+def test_forum_thread_keeps_posts_in_a_comment_list():
+    """Posts in a <dl class="comments">: trafilatura drops that list as comments, except on a
+    DiscussionForumPosting page, where the posts are the content. So must we."""
+    posts = "".join(f"<dd><p>Post {number}: {PARAGRAPH * 2}</p></dd>" for number in range(3))
+    forum_data = '<script type="application/ld+json">{"@type": "DiscussionForumPosting"}</script>'
+
+    def thread(data: str) -> list:
+        tree = _tree(f'<html><body>{data}<article><h1>Sea wall thread</h1><p>{PARAGRAPH}</p>'
+                     f'<dl class="comments">{posts}</dl></article></body></html>')
+        found = trafilatura_blocks(tree, None)
+        assert found == bare_trafilatura_blocks(tree, None)
+        return [block.text for block in found if block.text.startswith("Post ")]
+
+    assert len(thread(forum_data)) == 3
+    assert thread("") == []
 
 
 def test_text_lxml_refuses_gives_no_blocks_like_bare_extraction():
